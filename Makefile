@@ -1,0 +1,89 @@
+# Latvian e-service delivery portal and reference registry. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+REGISTRY_PORT ?= 5001
+REGISTRY_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/registry.sqlite3
+export REGISTRY_DATABASE_URL
+FLASK_REGISTRY := $(BIN)/flask --app registry
+# Root installs Debian packages directly; anyone else goes through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+app/static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p app/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+.PHONY: install
+install: $(VENV)/.installed app/static/vendor/htmx.min.js ## Create .venv and install Python and npm dependencies
+
+.PHONY: browser
+browser: ## Install Debian chromium for browser tests (if missing)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+.PHONY: db
+db: $(VENV)/.installed ## Migrate the registry database and seed it when empty
+	$(FLASK_REGISTRY) db-upgrade
+	$(FLASK_REGISTRY) seed --if-empty
+
+.PHONY: run
+run: install db ## Run the registry on 127.0.0.1:$(REGISTRY_PORT) (Ctrl-C stops it)
+	REGISTRY_PORT=$(REGISTRY_PORT) $(BIN)/gunicorn -c registry/gunicorn.conf.py --access-logfile - registry.wsgi:app
+
+.PHONY: test
+test: install browser ## Run the whole test suite (installs everything it needs first)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/flask --app registry openapi --check
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(VENV)/.installed ## Lint and format-check with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: seed
+seed: $(VENV)/.installed ## Load the seed catalogue again (idempotent)
+	$(FLASK_REGISTRY) db-upgrade
+	$(FLASK_REGISTRY) seed
+
+.PHONY: token
+token: $(VENV)/.installed ## Print a publisher token: make token INSTITUTION=pmlp
+	@$(FLASK_REGISTRY) create-token $(INSTITUTION)
+
+.PHONY: openapi
+openapi: $(VENV)/.installed ## Regenerate registry/openapi.json from the code
+	$(FLASK_REGISTRY) openapi
+
+.PHONY: bench
+bench: $(VENV)/.installed ## Benchmark GET /services with 1,000 / 10,000 / 100,000 synthetic services
+	$(BIN)/python -m bench.registry $(BENCH_ARGS)
+
+.PHONY: lock
+lock: $(VENV)/.installed ## Re-resolve requirements.lock from pyproject.toml
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+
+.PHONY: clean
+clean: ## Remove the virtualenv, npm packages and local databases
+	rm -rf $(VENV) node_modules instance app/static/vendor

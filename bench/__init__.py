@@ -1,0 +1,1 @@
+"""Benchmarks, run by `make bench`; they report numbers and assert nothing."""

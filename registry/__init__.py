@@ -1,0 +1,68 @@
+"""The reference service registry: a small, real backend for the catalogue API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.routing import BaseConverter
+
+
+class SlugConverter(BaseConverter):
+    """A readable id such as `dzivesvietas-deklaresana`; anything else does not route (404)."""
+
+    regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the registry application."""
+    app = Flask(__name__, instance_relative_config=False)
+    init_config(app, overrides)
+    init_db_step(app)
+    register_blueprints(app)
+    register_error_handlers_step(app)
+    register_cli(app)
+    return app
+
+
+def init_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Load settings from the environment, then any explicit overrides (tests)."""
+    from registry.config import Config
+
+    app.config.from_object(Config)
+    app.config.update(overrides or {})
+    app.url_map.converters["slug"] = SlugConverter
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+
+def init_db_step(app: Flask) -> None:
+    """Bind the database."""
+    from registry.db import init_db
+
+    init_db(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the API, its OpenAPI document and the health check."""
+    from registry.api import api
+    from registry.api.health import health
+    from registry.api.openapi import openapi_blueprint
+
+    app.register_blueprint(api)
+    app.register_blueprint(openapi_blueprint)
+    app.register_blueprint(health)
+
+
+def register_error_handlers_step(app: Flask) -> None:
+    """Render every error as application/problem+json."""
+    from registry.api.problems import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the registry's flask commands (db-upgrade, seed, create-token, openapi)."""
+    from registry.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

@@ -1,0 +1,12 @@
+"""The registry HTTP API under /api/v1 (see registry/openapi.json)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+API_PREFIX = "/api/v1"
+
+api = Blueprint("api", __name__, url_prefix=API_PREFIX)
+
+# Route modules register themselves on `api` when imported.
+from registry.api import catalogue, publishing, reference  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Catalogue documents: their JSON Schema, validation and the seed data that ships with the registry."""

@@ -1,0 +1,90 @@
+"""Flask commands of the registry: `flask --app registry <command>`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from registry.catalogue.seed import read_seed, seed_problems
+from registry.db import db_session
+from registry.migrate import upgrade
+from registry.models.publishers import issue_token, revoke_tokens
+from registry.models.reference import get_institution
+from registry.models.seeding import load_seed
+from registry.models.services import count_services
+
+
+@click.command("db-upgrade")
+@with_appcontext
+def db_upgrade_command() -> None:
+    """Apply database migrations up to the newest."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@click.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the registry already holds services.")
+@with_appcontext
+def seed_command(if_empty: bool) -> None:
+    """Load the seed catalogue from registry/seed (idempotent)."""
+    session = db_session()
+    if if_empty and count_services(session):
+        click.echo("registry already has services; seed skipped")
+        return
+    data = read_seed()
+    problems = seed_problems(data)
+    if problems:
+        raise click.ClickException("the seed is not valid:\n" + "\n".join(problems))
+    load_seed(session, data)
+    session.commit()
+    click.echo(
+        f"seeded {len(data.services)} services, {len(data.institutions)} institutions, "
+        f"{len(data.municipalities)} municipalities, {len(data.life_events)} life events"
+    )
+
+
+@click.command("create-token")
+@click.argument("institution_id")
+@click.option("--label", default="cli", help="Who or what the token is for.")
+@with_appcontext
+def create_token_command(institution_id: str, label: str) -> None:
+    """Issue a publisher token for an institution and print it (it is not shown again)."""
+    session = db_session()
+    if get_institution(session, institution_id) is None:
+        raise click.ClickException(f"no institution {institution_id!r}")
+    token = issue_token(session, institution_id, label)
+    session.commit()
+    click.echo(token)
+
+
+@click.command("revoke-tokens")
+@click.argument("institution_id")
+@with_appcontext
+def revoke_tokens_command(institution_id: str) -> None:
+    """Revoke every publisher token of an institution."""
+    session = db_session()
+    count = revoke_tokens(session, institution_id)
+    session.commit()
+    click.echo(f"revoked {count} token(s)")
+
+
+@click.command("openapi")
+@click.option("--check", is_flag=True, help="Fail if registry/openapi.json differs from the code.")
+def openapi_command(check: bool) -> None:
+    """Write registry/openapi.json from the code (or check that it is current)."""
+    from registry.api.openapi import OPENAPI_PATH, build_openapi
+
+    text = json.dumps(build_openapi(), ensure_ascii=False, indent=2) + "\n"
+    if check:
+        if OPENAPI_PATH.read_text(encoding="utf-8") != text:
+            raise click.ClickException("registry/openapi.json is out of date: run `make openapi`")
+        click.echo("openapi.json is current")
+        return
+    OPENAPI_PATH.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {OPENAPI_PATH}")
+
+
+commands = [db_upgrade_command, seed_command, create_token_command, revoke_tokens_command, openapi_command]

@@ -1,0 +1,28 @@
+"""Registry settings, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class Config:
+    """Embedded default: a SQLite file under instance/."""
+
+    DATABASE_URL = os.environ.get("REGISTRY_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}")
+    # Requests larger than this get a 413 problem before any parsing (imports are the largest bodies).
+    MAX_CONTENT_LENGTH = int(os.environ.get("REGISTRY_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+    # How long clients and shared caches may reuse a catalogue response, and how long they may serve it stale.
+    CACHE_MAX_AGE = int(os.environ.get("REGISTRY_CACHE_MAX_AGE", "60"))
+    CACHE_STALE_IF_ERROR = int(os.environ.get("REGISTRY_CACHE_STALE_IF_ERROR", "86400"))
+    # Used to build absolute identifiers in JSON-LD; defaults to the URL the request came in on.
+    PUBLIC_BASE_URL = os.environ.get("REGISTRY_PUBLIC_BASE_URL", "")
+    JSON_SORT_KEYS = False
+
+
+class TestConfig(Config):
+    """Tests pass their own database URL."""
+
+    TESTING = True

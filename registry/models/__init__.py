@@ -1,0 +1,1 @@
+"""Storage of the catalogue: tables and the queries the API needs."""

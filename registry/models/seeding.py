@@ -1,0 +1,23 @@
+"""Load the seed catalogue into the database; loading twice leaves the same state."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from registry.catalogue.seed import SeedData
+from registry.models.reference import save_institution, save_life_event, save_municipality
+from registry.models.services import save_service
+
+
+def load_seed(session: Session, data: SeedData) -> None:
+    """Insert or replace every seed document (reference lists first, so services can refer to them)."""
+    for municipality in data.municipalities:
+        save_municipality(session, municipality)
+    session.flush()
+    for institution in data.institutions:
+        save_institution(session, institution)
+    for position, event in enumerate(data.life_events):
+        save_life_event(session, event, position)
+    session.flush()
+    for service in data.services:
+        save_service(session, service)

@@ -1,0 +1,128 @@
+"""Tables of the registry. Each stored document is kept whole as JSON; columns beside it exist only to filter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the registry tables."""
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    municipality_id: Mapped[str | None] = mapped_column(ForeignKey("municipalities.id"))
+    sort_key: Mapped[str] = mapped_column(String(300), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LifeEvent(Base):
+    __tablename__ = "life_events"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Service(Base):
+    """The columns services are filtered and sorted by; the documents themselves live in service_documents.
+
+    Keeping this table narrow keeps it in the page cache, so filters and counts over 100,000 services stay fast.
+    """
+
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_listing", "status", "sort_key", "id"),)
+
+    # An integer key, so the full-text index can use it as its rowid.
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    level: Mapped[int] = mapped_column(Integer, index=True)
+    spatial: Mapped[str] = mapped_column(String(80), index=True)
+    competent_authority: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
+    sort_key: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    stored: Mapped[ServiceDocument] = relationship(cascade="all, delete-orphan")
+    audiences: Mapped[list[ServiceAudience]] = relationship(cascade="all, delete-orphan")
+    life_events: Mapped[list[ServiceLifeEvent]] = relationship(cascade="all, delete-orphan")
+    institutions: Mapped[list[ServiceInstitution]] = relationship(cascade="all, delete-orphan")
+    search: Mapped[ServiceSearch | None] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """Return the service description as published."""
+        return self.stored.document
+
+
+class ServiceDocument(Base):
+    """A service description as published, and its list representation computed once on write."""
+
+    __tablename__ = "service_documents"
+
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ServiceAudience(Base):
+    __tablename__ = "service_audiences"
+
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class ServiceLifeEvent(Base):
+    __tablename__ = "service_life_events"
+
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), primary_key=True)
+    life_event_id: Mapped[str] = mapped_column(ForeignKey("life_events.id"), primary_key=True, index=True)
+
+
+class ServiceInstitution(Base):
+    """Every institution taking part in a service: the competent authority and the participants."""
+
+    __tablename__ = "service_institutions"
+
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class ServiceSearch(Base):
+    """Folded (lower-case, diacritic-free) text of a service; the source of the full-text index."""
+
+    __tablename__ = "service_search"
+
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class PublisherToken(Base):
+    """A bearer token that lets one institution publish its services; only its SHA-256 is stored."""
+
+    __tablename__ = "publisher_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
