@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from registry.catalogue.seed import read_seed, seed_problems
+from registry.catalogue.seed import SEED_DIR, read_seed, seed_problems
 from registry.db import db_session
 from registry.migrate import upgrade
 from registry.models.publishers import issue_token, revoke_tokens
@@ -27,14 +28,22 @@ def db_upgrade_command() -> None:
 
 @click.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the registry already holds services.")
+@click.option(
+    "--from",
+    "seed_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=SEED_DIR,
+    show_default=True,
+    help="Folder with municipalities.yaml, institutions.yaml, life_events.yaml and services/*.yaml.",
+)
 @with_appcontext
-def seed_command(if_empty: bool) -> None:
-    """Load the seed catalogue from registry/seed (idempotent)."""
+def seed_command(if_empty: bool, seed_dir: Path) -> None:
+    """Load a seed catalogue (by default registry/seed); loading it again changes nothing."""
     session = db_session()
     if if_empty and count_services(session):
         click.echo("registry already has services; seed skipped")
         return
-    data = read_seed()
+    data = read_seed(seed_dir)
     problems = seed_problems(data)
     if problems:
         raise click.ClickException("the seed is not valid:\n" + "\n".join(problems))

@@ -103,10 +103,10 @@ def test_institution_cannot_publish_in_another_institutions_name(
 
 
 def test_revoked_token_stops_working(writable_registry: RegistryProcess) -> None:
-    token = writable_registry.token("vraa")
-    assert put(writable_registry, "vraa-izmegins", minimal("vraa-izmegins", "vraa"), token).status_code == 201
-    writable_registry.cli("revoke-tokens", "vraa")
-    assert put(writable_registry, "vraa-izmegins", minimal("vraa-izmegins", "vraa"), token).status_code == 401
+    token = writable_registry.token("vdaa")
+    assert put(writable_registry, "vdaa-izmegins", minimal("vdaa-izmegins", "vdaa"), token).status_code == 201
+    writable_registry.cli("revoke-tokens", "vdaa")
+    assert put(writable_registry, "vdaa-izmegins", minimal("vdaa-izmegins", "vdaa"), token).status_code == 401
 
 
 @pytest.mark.parametrize(
