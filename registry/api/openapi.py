@@ -14,6 +14,7 @@ from flask import Blueprint, Response
 
 from registry.api import API_PREFIX
 from registry.catalogue.schema import catalogue_schema
+from registry.models.services import ITEM_FIELDS
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 
@@ -60,24 +61,10 @@ def _list_of(name: str, paged: bool = False) -> dict[str, Any]:
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = _components_refs(copy.deepcopy(catalogue_schema()["$defs"]))
     service = schemas["Service"]
-    item_fields = [
-        "id",
-        "title",
-        "summary",
-        "level",
-        "audiences",
-        "competent_authority",
-        "participating_institutions",
-        "spatial",
-        "life_events",
-        "processing_time",
-        "status",
-        "updated_at",
-    ]
     schemas["ServiceItem"] = {
         "description": "A service as it appears in a list.",
         "type": "object",
-        "properties": {k: service["properties"][k] for k in item_fields}
+        "properties": {k: service["properties"][k] for k in ITEM_FIELDS}
         | {"free": {"type": "boolean", "description": "Every cost of the service is 0."}},
         "required": ["id", "title", "summary", "level", "audiences", "competent_authority", "spatial", "status"],
         "additionalProperties": False,

@@ -255,7 +255,12 @@ def _cost(cost: dict[str, Any], iri: str) -> Node:
         "hasValue": repr(float(cost["amount"])),
         "currency": _concept(f"{CURRENCY}{cost.get('currency', 'EUR')}"),
     }
-    description = _text(cost.get("description"))
+    return _described(node, cost)
+
+
+def _described(node: Node, part: dict[str, Any]) -> Node:
+    """Add the part's description to its node, when it has one."""
+    description = _text(part.get("description"))
     if description:
         node["description"] = description
     return node
@@ -269,10 +274,7 @@ def _evidence(evidence: dict[str, Any], iri: str) -> Node:
         "title": _text(evidence.get("title")),
         "evidenceRequired": bool(evidence.get("required", True)),
     }
-    description = _text(evidence.get("description"))
-    if description:
-        node["description"] = description
-    return node
+    return _described(node, evidence)
 
 
 def _output(output: dict[str, Any], iri: str) -> Node:
@@ -283,10 +285,7 @@ def _output(output: dict[str, Any], iri: str) -> Node:
         "title": _text(output.get("title")),
         "type": _concept(f"{OUTPUT_TYPE}{output['type']}"),
     }
-    description = _text(output.get("description"))
-    if description:
-        node["description"] = description
-    return node
+    return _described(node, output)
 
 
 def _opening_hours(text: Any, iri: str) -> Node:

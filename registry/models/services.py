@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal_column, or_, select, table, text
+from sqlalchemy import Select, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from registry.models.tables import (
@@ -17,7 +17,15 @@ from registry.models.tables import (
     ServiceLifeEvent,
     ServiceSearch,
 )
-from registry.search.documents import BODY_WEIGHT, KEYWORDS_WEIGHT, TITLE_WEIGHT, search_fields
+from registry.search.documents import (
+    BODY_WEIGHT,
+    FACETS_WEIGHT,
+    KEYWORDS_WEIGHT,
+    TEXT_COLUMNS,
+    TITLE_WEIGHT,
+    facet_filter,
+    search_fields,
+)
 from registry.search.text import fold, match_expression
 
 # The fields every list item carries: enough for a result card without fetching the whole description.
@@ -35,8 +43,6 @@ ITEM_FIELDS = (
     "status",
     "updated_at",
 )
-
-_fts = table("service_fts", literal_column("rowid"))
 
 
 def item_of(document: dict[str, Any]) -> dict[str, Any]:
@@ -141,40 +147,88 @@ def _filtered(query: ServiceQuery) -> Select[Any]:
     return stmt
 
 
-def _has_filters(query: ServiceQuery) -> bool:
-    return any(
-        value is not None
-        for value in (query.audience, query.level, query.institution, query.municipality, query.life_event)
-    )
+# Up to this many matches are ordered exactly (bm25 for searches, title for filtered lists); the cost of that is
+# linear in the matches. Beyond it, orders that the index can produce without looking at every match are used.
+EXACT_ORDER_LIMIT = 5000
+
+_BY_RELEVANCE = f"bm25(service_fts, {TITLE_WEIGHT}, {KEYWORDS_WEIGHT}, {BODY_WEIGHT}, {FACETS_WEIGHT}), rowid"
 
 
-def find_services(session: Session, query: ServiceQuery) -> ServicePage:
-    """Return published services matching `query`: by relevance when words are given, else by Latvian title."""
-    match = match_expression(query.q) if query.q else None
-    if query.q and match is None:
-        return ServicePage(items=[], total=0)
-    stmt: Select[Any]
-    if match is None:
-        stmt = _filtered(query).order_by(Service.sort_key, Service.id)
-    else:
-        rowid = literal_column("service_fts.rowid")
-        matches = text("service_fts MATCH :match").bindparams(match=match)
-        rank = text(f"bm25(service_fts, {TITLE_WEIGHT}, {KEYWORDS_WEIGHT}, {BODY_WEIGHT})")
-        if _has_filters(query):
-            stmt = _filtered(query).join(_fts, rowid == Service.pk).where(matches).order_by(rank, Service.pk)
-        else:
-            # Only published services are indexed: the index alone answers, without touching the services table.
-            stmt = select(rowid).select_from(_fts).where(matches).order_by(rank, rowid)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def _fts_count(session: Session, expression: str) -> int:
+    return session.scalar(text("SELECT count(*) FROM service_fts WHERE service_fts MATCH :m"), {"m": expression}) or 0
+
+
+def _fts_page(session: Session, expression: str, order: str, limit: int, offset: int) -> list[int]:
+    # `order` is one of the constant ORDER BY clauses of this module, never user input.
+    sql = f"SELECT rowid FROM service_fts WHERE service_fts MATCH :m ORDER BY {order} LIMIT :limit OFFSET :offset"  # noqa: S608
+    return list(session.scalars(text(sql), {"m": expression, "limit": limit, "offset": offset}))
+
+
+def _search_page(session: Session, words: str, facets: str | None, query: ServiceQuery) -> ServicePage:
+    """Search: bm25 order when the matches are few enough, else title matches first, then the rest."""
+    in_text = f"{TEXT_COLUMNS} : ({words})"
+    expression = in_text if facets is None else f"{in_text} AND {facets}"
+    total = _fts_count(session, expression)
     offset = (query.page - 1) * query.per_page
-    pks = list(session.scalars(stmt.limit(query.per_page).offset(offset)))
+    if total <= EXACT_ORDER_LIMIT:
+        pks = _fts_page(session, expression, _BY_RELEVANCE, query.per_page, offset)
+        return ServicePage(_items(session, pks), total)
+    # Too many to score one by one: services with every word in the title come first (as bm25 would put them),
+    # each tier in publication order, which the index yields without scoring every match.
+    in_title = "{title} : (" + words + ")" + ("" if facets is None else f" AND {facets}")
+    rest = f"({expression}) NOT {{title}} : ({words})"
+    title_total = _fts_count(session, in_title)
+    pks = _fts_page(session, in_title, "rowid", query.per_page, offset) if offset < title_total else []
+    if len(pks) < query.per_page:
+        rest_offset = max(0, offset - title_total)
+        pks += _fts_page(session, rest, "rowid", query.per_page - len(pks), rest_offset)
+    return ServicePage(_items(session, pks), total)
+
+
+def _listing_page(session: Session, facets: str | None, query: ServiceQuery) -> ServicePage:
+    """List by Latvian title: few matches are sorted directly, many are read in title order from the index."""
+    offset = (query.page - 1) * query.per_page
+    if facets is None:
+        total = session.scalar(select(func.count(Service.pk)).where(Service.status == "published")) or 0
+        stmt = select(Service.pk).where(Service.status == "published")
+    else:
+        total = _fts_count(session, facets)
+        if total <= EXACT_ORDER_LIMIT:
+            matching = text("SELECT rowid FROM service_fts WHERE service_fts MATCH :m").bindparams(m=facets)
+            stmt = select(Service.pk).where(Service.pk.in_(matching))
+        else:
+            # Dense filters: walking the title index and testing each row fills a page after a few rows.
+            stmt = _filtered(query)
+    pks = list(session.scalars(stmt.order_by(Service.sort_key, Service.id).limit(query.per_page).offset(offset)))
+    return ServicePage(_items(session, pks), total)
+
+
+def _items(session: Session, pks: list[int]) -> list[dict[str, Any]]:
+    """Return the list representations of services `pks`, in that order."""
     if not pks:
-        return ServicePage(items=[], total=total)
+        return []
     rows = session.execute(
         select(ServiceDocument.service_pk, ServiceDocument.item).where(ServiceDocument.service_pk.in_(pks))
     )
     items_by_pk = {pk: item for pk, item in rows}
-    return ServicePage(items=[items_by_pk[pk] for pk in pks], total=total)
+    return [items_by_pk[pk] for pk in pks]
+
+
+def find_services(session: Session, query: ServiceQuery) -> ServicePage:
+    """Return published services matching `query`: by relevance when words are given, else by Latvian title."""
+    facets = facet_filter(
+        audience=query.audience,
+        level=query.level,
+        institution=query.institution,
+        municipality=query.municipality,
+        life_event=query.life_event,
+    )
+    if not query.q:
+        return _listing_page(session, facets, query)
+    words = match_expression(query.q)
+    if words is None:
+        return ServicePage(items=[], total=0)
+    return _search_page(session, words, facets, query)
 
 
 def published_documents(session: Session) -> list[dict[str, Any]]:

@@ -105,7 +105,7 @@ class ServiceInstitution(Base):
 
 
 class ServiceSearch(Base):
-    """Folded (lower-case, diacritic-free) text of a service; the source of the full-text index."""
+    """Folded words and facet tokens of a published service; the source of the full-text index."""
 
     __tablename__ = "service_search"
 
@@ -113,6 +113,7 @@ class ServiceSearch(Base):
     title: Mapped[str] = mapped_column(Text)
     keywords: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    facets: Mapped[str] = mapped_column(Text)
 
 
 class PublisherToken(Base):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.search.documents import search_fields
+from registry.search.documents import facet_filter, search_fields
 from registry.search.text import MAX_QUERY_WORDS, fold, match_expression, stem, words
 
 
@@ -71,17 +71,32 @@ def test_match_expression_never_carries_fts_syntax(query: str) -> None:
             assert part[1:-2].isalnum() and part[1:-2].isascii()
 
 
-def test_search_fields_hold_all_languages_folded() -> None:
+def test_search_fields_hold_all_languages_as_folded_words_and_facets() -> None:
     fields = search_fields(
         {
             "title": {"lv": "Vecāku pabalsts", "en": "Parental benefit"},
-            "summary": {"lv": "Naudas atbalsts", "en": "Money"},
-            "description": {"lv": "Apraksts", "en": "Description"},
+            "summary": {"lv": "Naudas atbalsts.", "en": "Money!"},
+            "description": {"lv": "Apraksts", "en": "E-address (description)"},
             "keywords": {"lv": ["bērns"], "en": ["child"]},
+            "audiences": ["residents", "businesses"],
+            "level": 4,
+            "spatial": "LV",
+            "competent_authority": "vsaa",
+            "participating_institutions": ["riga-municipality", "vsaa"],
+            "life_events": ["birth-of-child"],
         }
     )
     assert fields == {
         "title": "vecaku pabalsts parental benefit",
         "keywords": "berns child",
-        "body": "naudas atbalsts money apraksts description",
+        "body": "naudas atbalsts money apraksts e address description",
+        "facets": "a_residents a_businesses l_4 s_lv i_vsaa i_riga-municipality e_birth-of-child",
     }
+
+
+def test_facet_filter_combines_every_given_filter() -> None:
+    assert facet_filter() is None
+    assert facet_filter(level=3) == '{facets} : ("l_3")'
+    assert facet_filter(audience="residents", municipality="riga", life_event="moving-home", institution="pmlp") == (
+        '{facets} : ("a_residents" AND "i_pmlp" AND "e_moving-home" AND ("s_lv" OR "s_riga"))'
+    )

@@ -19,20 +19,20 @@ depends_on = None
 # PostgreSQL will instead index a tsvector over the same folded columns; the application writes only service_search.
 SQLITE_FTS = [
     """CREATE VIRTUAL TABLE service_fts USING fts5(
-        title, keywords, body,
+        title, keywords, body, facets,
         content='service_search', content_rowid='service_pk',
-        tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')""",
+        tokenize="unicode61 remove_diacritics 2 tokenchars '_-'", prefix='2 3 4')""",
     """CREATE TRIGGER service_search_ai AFTER INSERT ON service_search BEGIN
-        INSERT INTO service_fts(rowid, title, keywords, body)
-        VALUES (new.service_pk, new.title, new.keywords, new.body); END""",
+        INSERT INTO service_fts(rowid, title, keywords, body, facets)
+        VALUES (new.service_pk, new.title, new.keywords, new.body, new.facets); END""",
     """CREATE TRIGGER service_search_ad AFTER DELETE ON service_search BEGIN
-        INSERT INTO service_fts(service_fts, rowid, title, keywords, body)
-        VALUES ('delete', old.service_pk, old.title, old.keywords, old.body); END""",
+        INSERT INTO service_fts(service_fts, rowid, title, keywords, body, facets)
+        VALUES ('delete', old.service_pk, old.title, old.keywords, old.body, old.facets); END""",
     """CREATE TRIGGER service_search_au AFTER UPDATE ON service_search BEGIN
-        INSERT INTO service_fts(service_fts, rowid, title, keywords, body)
-        VALUES ('delete', old.service_pk, old.title, old.keywords, old.body);
-        INSERT INTO service_fts(rowid, title, keywords, body)
-        VALUES (new.service_pk, new.title, new.keywords, new.body); END""",
+        INSERT INTO service_fts(service_fts, rowid, title, keywords, body, facets)
+        VALUES ('delete', old.service_pk, old.title, old.keywords, old.body, old.facets);
+        INSERT INTO service_fts(rowid, title, keywords, body, facets)
+        VALUES (new.service_pk, new.title, new.keywords, new.body, new.facets); END""",
 ]
 
 
@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("keywords", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("facets", sa.Text(), nullable=False),
     )
     op.create_table(
         "publisher_tokens",
