@@ -143,18 +143,22 @@ def serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("registry did not start")
 
 
-def measure(url: str, params: dict[str, str], repeat: int) -> tuple[float, float, int]:
-    """Return median and p95 latency in ms of `repeat` sequential requests, and the result count."""
+def _p95(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
+
+
+def measure(url: str, params: dict[str, str], repeat: int) -> tuple[float, float, float, float, int]:
+    """Return client median and p95, server (Server-Timing) median and p95 in ms, and the result count."""
     session = requests.Session()
     total = session.get(url, params=params, timeout=10).json().get("total", 1)  # warm-up
-    times = []
+    client, server = [], []
     for _ in range(repeat):
         began = time.perf_counter()
         response = session.get(url, params=params, timeout=10)
-        times.append((time.perf_counter() - began) * 1000)
+        client.append((time.perf_counter() - began) * 1000)
         response.raise_for_status()
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], total
+        server.append(float(response.headers["Server-Timing"].split("dur=")[1]))
+    return statistics.median(client), _p95(client), statistics.median(server), _p95(server), total
 
 
 def main() -> None:
@@ -164,7 +168,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--port", type=int, default=5091)
     args = parser.parse_args()
-    print("| services | request | results | median ms | p95 ms |\n|---:|---|---:|---:|---:|")
+    print("| services | request | results | client median ms | client p95 ms | server median ms | server p95 ms |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             database_url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -175,10 +180,10 @@ def main() -> None:
             try:
                 base = f"http://127.0.0.1:{args.port}/api/v1"
                 for label, params in QUERIES.items():
-                    median, p95, total = measure(f"{base}/services", params, args.repeat)
-                    print(f"| {size:,} | {label} | {total:,} | {median:.1f} | {p95:.1f} |", flush=True)
-                median, p95, _ = measure(f"{base}/services/sint-{size // 2:06d}", {}, args.repeat)
-                print(f"| {size:,} | detail | 1 | {median:.1f} | {p95:.1f} |", flush=True)
+                    *times, total = measure(f"{base}/services", params, args.repeat)
+                    print(f"| {size:,} | {label} | {total:,} | " + " | ".join(f"{t:.1f}" for t in times) + " |")
+                *times, _ = measure(f"{base}/services/sint-{size // 2:06d}", {}, args.repeat)
+                print(f"| {size:,} | detail | 1 | " + " | ".join(f"{t:.1f}" for t in times) + " |", flush=True)
             finally:
                 process.terminate()
                 process.wait(timeout=10)

@@ -15,7 +15,8 @@ from registry.catalogue.schema import catalogue_schema
 from registry.cpsv.export import catalogue_jsonld, service_jsonld
 from registry.db import db_session
 from registry.models.reference import known_ids, list_institutions, list_life_events
-from registry.models.services import ServiceQuery, find_services, get_service, published_documents
+from registry.models.service_search import ServiceQuery, find_services
+from registry.models.services import get_service, published_documents
 
 AUDIENCES = tuple(catalogue_schema()["$defs"]["Audience"]["enum"])
 MAX_PAGE = 10_000

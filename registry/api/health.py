@@ -24,4 +24,5 @@ def healthz() -> Response:
         return problem_response(503, "The registry database is not reachable.")
     response = Response(f'{{"status":"ok","services":{services}}}', mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
+    response.add_etag()
     return response

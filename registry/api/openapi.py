@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from registry.api import API_PREFIX
 from registry.catalogue.schema import catalogue_schema
@@ -26,7 +26,8 @@ def openapi_document() -> Response:
     """Serve the committed OpenAPI document."""
     response = Response(OPENAPI_PATH.read_bytes(), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def _components_refs(node: Any) -> Any:

@@ -1,12 +1,11 @@
-"""Services: store a description, read it back, and find services by filters and words."""
+"""Services: store a description and everything derived from it, and read it back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.models.tables import (
@@ -17,16 +16,8 @@ from registry.models.tables import (
     ServiceLifeEvent,
     ServiceSearch,
 )
-from registry.search.documents import (
-    BODY_WEIGHT,
-    FACETS_WEIGHT,
-    KEYWORDS_WEIGHT,
-    TEXT_COLUMNS,
-    TITLE_WEIGHT,
-    facet_filter,
-    search_fields,
-)
-from registry.search.text import fold, match_expression
+from registry.search.documents import search_fields
+from registry.search.text import fold
 
 # The fields every list item carries: enough for a result card without fetching the whole description.
 ITEM_FIELDS = (
@@ -95,140 +86,6 @@ def save_service(session: Session, document: dict[str, Any]) -> Service:
             setattr(row.search, key, value)
     session.add(row)
     return row
-
-
-@dataclass(frozen=True)
-class ServiceQuery:
-    """What a person asked the catalogue for; every field is already validated."""
-
-    q: str = ""
-    audience: str | None = None
-    level: int | None = None
-    institution: str | None = None
-    municipality: str | None = None
-    life_event: str | None = None
-    page: int = 1
-    per_page: int = 20
-
-
-@dataclass(frozen=True)
-class ServicePage:
-    """One page of results and how many there are in all."""
-
-    items: list[dict[str, Any]]
-    total: int
-
-
-def _filtered(query: ServiceQuery) -> Select[Any]:
-    stmt = select(Service.pk).where(Service.status == "published")
-    if query.level is not None:
-        stmt = stmt.where(Service.level == query.level)
-    if query.municipality is not None:
-        stmt = stmt.where(Service.spatial.in_(["LV", query.municipality]))
-    if query.audience is not None:
-        stmt = stmt.where(
-            exists().where(ServiceAudience.service_pk == Service.pk, ServiceAudience.audience == query.audience)
-        )
-    if query.life_event is not None:
-        stmt = stmt.where(
-            exists().where(
-                ServiceLifeEvent.service_pk == Service.pk, ServiceLifeEvent.life_event_id == query.life_event
-            )
-        )
-    if query.institution is not None:
-        stmt = stmt.where(
-            or_(
-                Service.competent_authority == query.institution,
-                exists().where(
-                    ServiceInstitution.service_pk == Service.pk, ServiceInstitution.institution_id == query.institution
-                ),
-            )
-        )
-    return stmt
-
-
-# Up to this many matches are ordered exactly (bm25 for searches, title for filtered lists); the cost of that is
-# linear in the matches. Beyond it, orders that the index can produce without looking at every match are used.
-EXACT_ORDER_LIMIT = 5000
-
-_BY_RELEVANCE = f"bm25(service_fts, {TITLE_WEIGHT}, {KEYWORDS_WEIGHT}, {BODY_WEIGHT}, {FACETS_WEIGHT}), rowid"
-
-
-def _fts_count(session: Session, expression: str) -> int:
-    return session.scalar(text("SELECT count(*) FROM service_fts WHERE service_fts MATCH :m"), {"m": expression}) or 0
-
-
-def _fts_page(session: Session, expression: str, order: str, limit: int, offset: int) -> list[int]:
-    # `order` is one of the constant ORDER BY clauses of this module, never user input.
-    sql = f"SELECT rowid FROM service_fts WHERE service_fts MATCH :m ORDER BY {order} LIMIT :limit OFFSET :offset"  # noqa: S608
-    return list(session.scalars(text(sql), {"m": expression, "limit": limit, "offset": offset}))
-
-
-def _search_page(session: Session, words: str, facets: str | None, query: ServiceQuery) -> ServicePage:
-    """Search: bm25 order when the matches are few enough, else title matches first, then the rest."""
-    in_text = f"{TEXT_COLUMNS} : ({words})"
-    expression = in_text if facets is None else f"{in_text} AND {facets}"
-    total = _fts_count(session, expression)
-    offset = (query.page - 1) * query.per_page
-    if total <= EXACT_ORDER_LIMIT:
-        pks = _fts_page(session, expression, _BY_RELEVANCE, query.per_page, offset)
-        return ServicePage(_items(session, pks), total)
-    # Too many to score one by one: services with every word in the title come first (as bm25 would put them),
-    # each tier in publication order, which the index yields without scoring every match.
-    in_title = "{title} : (" + words + ")" + ("" if facets is None else f" AND {facets}")
-    rest = f"({expression}) NOT {{title}} : ({words})"
-    title_total = _fts_count(session, in_title)
-    pks = _fts_page(session, in_title, "rowid", query.per_page, offset) if offset < title_total else []
-    if len(pks) < query.per_page:
-        rest_offset = max(0, offset - title_total)
-        pks += _fts_page(session, rest, "rowid", query.per_page - len(pks), rest_offset)
-    return ServicePage(_items(session, pks), total)
-
-
-def _listing_page(session: Session, facets: str | None, query: ServiceQuery) -> ServicePage:
-    """List by Latvian title: few matches are sorted directly, many are read in title order from the index."""
-    offset = (query.page - 1) * query.per_page
-    if facets is None:
-        total = session.scalar(select(func.count(Service.pk)).where(Service.status == "published")) or 0
-        stmt = select(Service.pk).where(Service.status == "published")
-    else:
-        total = _fts_count(session, facets)
-        if total <= EXACT_ORDER_LIMIT:
-            matching = text("SELECT rowid FROM service_fts WHERE service_fts MATCH :m").bindparams(m=facets)
-            stmt = select(Service.pk).where(Service.pk.in_(matching))
-        else:
-            # Dense filters: walking the title index and testing each row fills a page after a few rows.
-            stmt = _filtered(query)
-    pks = list(session.scalars(stmt.order_by(Service.sort_key, Service.id).limit(query.per_page).offset(offset)))
-    return ServicePage(_items(session, pks), total)
-
-
-def _items(session: Session, pks: list[int]) -> list[dict[str, Any]]:
-    """Return the list representations of services `pks`, in that order."""
-    if not pks:
-        return []
-    rows = session.execute(
-        select(ServiceDocument.service_pk, ServiceDocument.item).where(ServiceDocument.service_pk.in_(pks))
-    )
-    items_by_pk = {pk: item for pk, item in rows}
-    return [items_by_pk[pk] for pk in pks]
-
-
-def find_services(session: Session, query: ServiceQuery) -> ServicePage:
-    """Return published services matching `query`: by relevance when words are given, else by Latvian title."""
-    facets = facet_filter(
-        audience=query.audience,
-        level=query.level,
-        institution=query.institution,
-        municipality=query.municipality,
-        life_event=query.life_event,
-    )
-    if not query.q:
-        return _listing_page(session, facets, query)
-    words = match_expression(query.q)
-    if words is None:
-        return ServicePage(items=[], total=0)
-    return _search_page(session, words, facets, query)
 
 
 def published_documents(session: Session) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
@@ -229,3 +231,38 @@ def test_healthz(registry) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert response.json()["services"] >= 40
+
+
+GET_PATHS = [
+    "/healthz",
+    "/api/v1/openapi.json",
+    "/api/v1/services",
+    "/api/v1/services/pii-rinda-riga",
+    "/api/v1/services/pii-rinda-riga.jsonld",
+    "/api/v1/catalogue.jsonld",
+    "/api/v1/institutions",
+    "/api/v1/institutions/riga-municipality",
+    "/api/v1/municipalities",
+    "/api/v1/life-events",
+]
+
+
+@pytest.mark.parametrize("path", GET_PATHS)
+def test_every_get_sends_validators_and_data_only_headers(registry, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = requests.get(f"{registry.url}{path}", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["ETag"] and response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Access-Control-Allow-Origin" not in response.headers
+    problem = requests.get(f"{registry.url}/api/v1/nothing-here", timeout=10)
+    assert problem.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_every_get_path_of_the_document_is_covered_here() -> None:
+    from registry.api.openapi import build_openapi
+
+    for path, item in build_openapi()["paths"].items():
+        if "get" in item:
+            pattern = re.sub(r"\\{\w+\\}", "[a-z0-9-]+", re.escape(path))
+            assert any(re.fullmatch(pattern, p) for p in GET_PATHS), path

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from registry.catalogue.seed import read_seed
 from registry.db import make_engine
 from registry.migrate import upgrade
-from registry.models import services
+from registry.models import service_search
 from registry.models.seeding import load_seed
-from registry.models.services import ServiceQuery, find_services
+from registry.models.service_search import ServiceQuery, find_services
 from registry.search.documents import search_fields
 
 
@@ -56,7 +56,7 @@ def test_large_result_orders_return_the_same_services_as_exact_orders(
 ) -> None:
     exact, exact_total = all_pages(session, **criteria)
     assert exact_total == len(exact) > 3
-    monkeypatch.setattr(services, "EXACT_ORDER_LIMIT", 2)
+    monkeypatch.setattr(service_search, "EXACT_ORDER_LIMIT", 2)
     cheap, cheap_total = all_pages(session, **criteria)
     assert cheap_total == exact_total
     assert sorted(cheap) == sorted(exact) and len(set(cheap)) == len(cheap)
@@ -65,7 +65,7 @@ def test_large_result_orders_return_the_same_services_as_exact_orders(
 
 
 def test_large_search_puts_title_matches_first(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services, "EXACT_ORDER_LIMIT", 2)
+    monkeypatch.setattr(service_search, "EXACT_ORDER_LIMIT", 2)
     items = find_services(session, ServiceQuery(q="pabalsts", per_page=100)).items
     in_title = ["pabalsts" in item["title"]["lv"].lower() for item in items]
     assert in_title[0] and in_title == sorted(in_title, reverse=True)
