@@ -33,8 +33,13 @@ app/static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p app/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
 .PHONY: install
-install: $(VENV)/.installed app/static/vendor/htmx.min.js ## Create .venv and install Python and npm dependencies
+install: $(VENV)/.installed app/static/vendor/htmx.min.js $(MO_FILES) ## Create .venv, install Python and npm dependencies, compile translations
 
 .PHONY: browser
 browser: ## Install Debian chromium for browser tests (if missing)
@@ -46,8 +51,13 @@ db: $(VENV)/.installed ## Migrate the registry database and seed it when empty
 	$(FLASK_REGISTRY) seed --if-empty
 
 .PHONY: run
-run: install db ## Run the registry on 127.0.0.1:$(REGISTRY_PORT) (Ctrl-C stops it)
-	REGISTRY_PORT=$(REGISTRY_PORT) $(BIN)/gunicorn -c registry/gunicorn.conf.py --access-logfile - registry.wsgi:app
+run: install db ## Run the registry (127.0.0.1:$(REGISTRY_PORT)) and the portal (127.0.0.1:$(PORT)); Ctrl-C stops both
+	@echo "portal:   http://127.0.0.1:$(PORT)/  (also riga.localhost, valmiera.localhost, viss.localhost)"
+	@echo "registry: http://127.0.0.1:$(REGISTRY_PORT)/api/v1/services"
+	@trap 'kill 0' INT TERM; \
+	REGISTRY_PORT=$(REGISTRY_PORT) $(BIN)/gunicorn -c registry/gunicorn.conf.py registry.wsgi:app & \
+	PORT=$(PORT) REGISTRY_URL=http://127.0.0.1:$(REGISTRY_PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app & \
+	wait
 
 .PHONY: test
 test: install browser ## Run the whole test suite (installs everything it needs first)
@@ -69,6 +79,11 @@ seed: $(VENV)/.installed ## Load the seed catalogue again (idempotent)
 .PHONY: token
 token: $(VENV)/.installed ## Print a publisher token: make token INSTITUTION=pmlp
 	@$(FLASK_REGISTRY) create-token $(INSTITUTION)
+
+.PHONY: translations
+translations: $(VENV)/.installed ## Extract strings and update the lv and en catalogues (then translate, make install)
+	$(BIN)/pybabel extract -F babel.cfg -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 .PHONY: openapi
 openapi: $(VENV)/.installed ## Regenerate registry/openapi.json from the code

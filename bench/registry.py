@@ -124,7 +124,7 @@ def fill(database_url: str, count: int) -> None:
 
 
 def serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    """Start the registry with the production gunicorn config."""
+    """Start the registry with the production gunicorn config; stop it again if it does not come up."""
     env = {**os.environ, "REGISTRY_DATABASE_URL": database_url, "REGISTRY_PORT": str(port)}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "registry/gunicorn.conf.py", "registry.wsgi:app"],
@@ -134,11 +134,13 @@ def serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
     )
     for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"registry exited with {process.returncode} (is port {port} free?)")
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
                 return process
-        except requests.ConnectionError:
-            time.sleep(0.1)
+        except requests.RequestException:
+            time.sleep(0.1)  # gunicorn accepts connections before its workers have imported the app
     process.terminate()
     raise RuntimeError("registry did not start")
 

@@ -1,0 +1,110 @@
+"""The portal: one Flask application serving every delivery point in its own theme."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from jinja2 import StrictUndefined
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the portal application."""
+    app = Flask(__name__)
+    init_config(app, overrides)
+    init_extensions(app)
+    init_registry_client(app)
+    init_jinja(app)
+    init_delivery_points_step(app)
+    register_blueprints(app)
+    register_error_handlers_step(app)
+    init_security_headers_step(app)
+    return app
+
+
+def init_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Load the config class named by PORTAL_ENV, then explicit overrides; production checks its settings."""
+    from app.config import ProductionConfig, config_for
+
+    config_class = config_for(os.environ.get("PORTAL_ENV"))
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    if config_class is ProductionConfig:
+        ProductionConfig.check(app.config)
+
+
+def init_extensions(app: Flask) -> None:
+    """Bind Babel (URL-based locale), CSRF protection and htmx request detection."""
+    from app.extensions import csrf, htmx
+    from app.i18n import init_i18n
+
+    init_i18n(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+
+def init_registry_client(app: Flask) -> None:
+    """Create the one registry client of this process; each request starts with a fresh stale flag and id."""
+    from flask import request as flask_request
+
+    from app.registry_client.base import request_id, reset_stale
+    from app.registry_client.catalogue import CatalogueClient
+
+    backend = app.config["REGISTRY_CACHE"]
+    app.extensions["registry_client"] = CatalogueClient(
+        app.config["REGISTRY_URL"],
+        timeout=app.config["REGISTRY_TIMEOUT"],
+        retries=app.config["REGISTRY_RETRIES"],
+        cache_backend=backend,
+        cache_name=app.config["REGISTRY_CACHE_PATH"] if backend == "sqlite" else None,
+    )
+
+    @app.before_request
+    def _fresh_registry_context() -> None:
+        # Workers reuse threads: the "may be out of date" flag must not leak from one request to the next.
+        reset_stale()
+        incoming = flask_request.headers.get("X-Request-ID", "")
+        request_id.set(incoming if incoming.isalnum() and len(incoming) <= 64 else None)
+
+
+def init_jinja(app: Flask) -> None:
+    """Autoescape everywhere, StrictUndefined in development and tests, and the template helpers."""
+    from app.markdown import render_markdown, safe_url
+    from app.registry_client.base import served_stale
+
+    if app.config["STRICT_TEMPLATES"]:
+        app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.autoescape = True
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["safe_url"] = safe_url
+    app.jinja_env.globals["served_stale"] = served_stale
+
+
+def init_delivery_points_step(app: Flask) -> None:
+    """Resolve the delivery point from the Host header on every request."""
+    from app.delivery_points import init_delivery_points
+
+    init_delivery_points(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the public pages and the status endpoint."""
+    from app.views import public, status
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(status.bp)
+
+
+def register_error_handlers_step(app: Flask) -> None:
+    """Themed error pages and the registry-unavailable page."""
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def init_security_headers_step(app: Flask) -> None:
+    """CSP, framing rules and the other headers on every response."""
+    from app.security import init_security_headers
+
+    init_security_headers(app)

@@ -1,0 +1,1 @@
+"""Typed wrappers around registry JSON: views and templates ask these, never raw dicts."""

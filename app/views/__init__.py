@@ -1,0 +1,1 @@
+"""Route modules by feature; blueprints only for technical boundaries (public pages, status)."""
