@@ -16,6 +16,8 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     REGISTRY_URL = os.environ.get("REGISTRY_URL", "http://127.0.0.1:5001")
+    # Where people and integrators reach the registry (links on the VISS portal); often not the internal URL.
+    REGISTRY_PUBLIC_URL = os.environ.get("REGISTRY_PUBLIC_URL", REGISTRY_URL)
     # (connect, read) seconds for registry calls; retries apply to GETs only.
     REGISTRY_TIMEOUT = (2.0, 5.0)
     REGISTRY_RETRIES = 2

@@ -42,6 +42,7 @@ class DeliveryPoint:
     embed_origins: tuple[str, ...]
     contacts: dict[str, str]
     footer_links: tuple[FooterLink, ...] = ()
+    featured_services: tuple[str, ...] = ()
     shows_integration_details: bool = False
     jinja_env: Environment = field(default=cast(Environment, None), compare=False, repr=False)
 
@@ -75,6 +76,7 @@ def _point_from_toml(slug: str, data: dict[str, Any]) -> DeliveryPoint:
         embed_origins=tuple(data.get("embed_origins", [])),
         contacts=data.get("contacts", {}),
         footer_links=tuple(FooterLink(link["title"], link["url"]) for link in data.get("footer_links", [])),
+        featured_services=tuple(data.get("featured_services", [])),
         shows_integration_details=kind == "integrator",
     )
 

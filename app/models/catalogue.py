@@ -143,8 +143,9 @@ class Service(ServiceSummary):
         """Wrap a registry service document."""
         summary = ServiceSummary.from_json(data)
         tacit = data.get("tacit_approval") or {}
+        costs = data.get("costs")
         return cls(
-            **summary.__dict__,
+            **{**summary.__dict__, "free": all(c["amount"] == 0 for c in costs) if costs is not None else None},
             description=_text(data, "description"),
             keywords=data.get("keywords", {}),
             participating_institutions=tuple(data.get("participating_institutions", ())),

@@ -59,6 +59,19 @@ def get_service(point: DeliveryPoint, service_id: str) -> Service:
     return service
 
 
+def featured_services(point: DeliveryPoint) -> tuple[Service, ...]:
+    """Return the point's featured services that the registry still offers on it (missing ones are skipped)."""
+    found = []
+    for service_id in point.featured_services:
+        try:
+            service = Service.from_json(_client().get_service(service_id))
+        except RegistryNotFound:
+            continue
+        if service.is_available_in(point.municipality):
+            found.append(service)
+    return tuple(found)
+
+
 def get_institution(institution_id: str) -> Institution:
     """Return an institution, or abort with 404."""
     try:

@@ -41,7 +41,7 @@ def home(lang: str) -> Response:
         audiences=AUDIENCES,
         life_events=catalogue_api.life_events(),
         institutions=catalogue_api.institutions(),
-        featured=catalogue_api.search_services(current_point, catalogue_api.CatalogueQuery(), per_page=6),
+        featured=catalogue_api.featured_services(current_point),
     )
 
 

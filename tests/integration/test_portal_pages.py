@@ -183,3 +183,18 @@ def test_catalogue_form_works_without_javascript(browser: Browser) -> None:
 
 def test_healthz_answers_on_any_host(browser: Browser) -> None:
     assert browser.get("/healthz", "10.0.0.1").get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("point", "shown", "hidden"),
+    [
+        ("riga", "pii-rinda-riga", "pii-rinda-valmiera"),
+        ("valmiera", "pii-rinda-valmiera", "pii-rinda-riga"),
+        ("viss", "adresu-registra-datu-pakalpe", "pii-rinda-riga"),
+        ("latvija", "dzivesvietas-deklaresana", "pii-rinda-riga"),
+    ],
+)
+def test_home_features_the_points_own_choice(browser: Browser, point: str, shown: str, hidden: str) -> None:
+    html = browser.page("/lv/", point)
+    assert "Biežāk izmantotie pakalpojumi" in html
+    assert f"/lv/services/{shown}" in html and f"/lv/services/{hidden}" not in html
