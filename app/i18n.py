@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from babel.numbers import format_currency
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 
 from app.extensions import babel
 
@@ -35,11 +36,17 @@ def money(amount: float, currency: str = "EUR") -> str:
     return format_currency(amount, currency, locale=current_lang())
 
 
+def long_date(value: date) -> str:
+    """Format a day the way the current language writes it (lv: 2026. gada 1. novembris)."""
+    return str(format_date(value, format="long"))
+
+
 def init_i18n(app: Flask) -> None:
     """Bind Flask-Babel with the URL-based locale selector and expose the helpers to templates."""
     babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
     app.jinja_env.filters["tr"] = localized
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.globals["current_lang"] = current_lang
 
     @app.before_request

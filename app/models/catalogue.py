@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,14 @@ class Service(ServiceSummary):
     def offices(self) -> tuple[Channel, ...]:
         """Return the channels a person visits or calls."""
         return tuple(c for c in self.channels if c.type in ("office", "phone", "post", "email", "e-address"))
+
+    @property
+    def updated_on(self) -> date | None:
+        """Return the day the description was last updated, if the registry says."""
+        try:
+            return datetime.fromisoformat((self.updated_at or "").replace("Z", "+00:00")).date()
+        except ValueError:
+            return None
 
     def processing_days(self) -> int | None:
         """Return the processing time in days when it is a whole number of days or weeks."""

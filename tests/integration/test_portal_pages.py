@@ -198,3 +198,8 @@ def test_home_features_the_points_own_choice(browser: Browser, point: str, shown
     html = browser.page("/lv/", point)
     assert "Biežāk izmantotie pakalpojumi" in html
     assert f"/lv/services/{shown}" in html and f"/lv/services/{hidden}" not in html
+
+
+def test_dates_are_written_the_way_each_language_writes_them(browser: Browser) -> None:
+    assert "Informācija atjaunota: 2026. gada 1. novembris." in browser.page("/lv/services/pases-izsniegsana")
+    assert "Information updated on November 1, 2026." in browser.page("/en/services/pases-izsniegsana", lang="en")
