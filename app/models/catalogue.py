@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 Text = dict[str, str]
