@@ -14,7 +14,7 @@ from registry.api.responses import base_url, json_response
 from registry.catalogue.schema import catalogue_schema
 from registry.cpsv.export import catalogue_jsonld, service_jsonld
 from registry.db import db_session
-from registry.models.reference import known_ids, list_institutions, list_life_events
+from registry.models.reference import ids_of, list_institutions, list_life_events
 from registry.models.service_search import ServiceQuery, find_services
 from registry.models.services import get_service, published_documents
 
@@ -28,7 +28,7 @@ def _reference_param(name: str, kind: str) -> str | None:
     """Return a parameter that must name a known institution, municipality or life event."""
     if name not in request.args:
         return None
-    return choice_param(name, known_ids(db_session())[kind])
+    return choice_param(name, ids_of(db_session(), kind))
 
 
 @api.get("/services")

@@ -55,10 +55,14 @@ def list_life_events(session: Session) -> list[dict[str, Any]]:
     return list(session.scalars(select(LifeEvent.document).order_by(LifeEvent.position)))
 
 
+_ID_COLUMNS = {"institutions": Institution.id, "municipalities": Municipality.id, "life_events": LifeEvent.id}
+
+
+def ids_of(session: Session, kind: str) -> set[str]:
+    """Return the ids of one kind of reference: institutions, municipalities or life_events."""
+    return set(session.scalars(select(_ID_COLUMNS[kind])))
+
+
 def known_ids(session: Session) -> dict[str, set[str]]:
     """Return the ids a service document may refer to, by kind."""
-    return {
-        "institutions": set(session.scalars(select(Institution.id))),
-        "municipalities": set(session.scalars(select(Municipality.id))),
-        "life_events": set(session.scalars(select(LifeEvent.id))),
-    }
+    return {kind: ids_of(session, kind) for kind in _ID_COLUMNS}
