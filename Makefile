@@ -90,8 +90,16 @@ openapi: $(VENV)/.installed ## Regenerate registry/openapi.json from the code
 	$(FLASK_REGISTRY) openapi
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Benchmark GET /services with 1,000 / 10,000 / 100,000 synthetic services
+bench: bench-registry bench-portal ## Run both benchmarks (a few minutes; numbers, no assertions)
+
+.PHONY: bench-registry
+bench-registry: $(VENV)/.installed ## Registry: GET /services latency with 1,000 / 10,000 / 100,000 synthetic services
 	$(BIN)/python -m bench.registry $(BENCH_ARGS)
+
+.PHONY: bench-portal
+bench-portal: install ## Portal: page latency, throughput against a trivial app, page weight (10,000 services)
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python -m bench.portal $(BENCH_PORTAL_ARGS)
 
 .PHONY: lock
 lock: $(VENV)/.installed ## Re-resolve requirements.lock from pyproject.toml
