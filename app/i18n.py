@@ -19,7 +19,9 @@ def select_locale() -> str:
 
 
 def current_lang() -> str:
-    """Return the language code of this request."""
+    """Return the language code of this request (read once per request; templates ask for it often)."""
+    if "lang" in g:
+        return str(g.lang)
     return str(get_locale() or "lv")
 
 

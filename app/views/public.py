@@ -70,7 +70,11 @@ def _catalogue(lang: str, template: str, endpoint: str) -> Response | BaseRespon
     results = catalogue_api.search_services(current_point, parsed.query, per_page=current_app.config["PER_PAGE"])
     if parsed.query.page > results.pages:
         return redirect(url_for(endpoint, lang=lang, **query_args(parsed.query, page=results.pages)))
-    return render(template, block="results", results=results, too_long=False, **context)
+    response = render(template, block="results", results=results, too_long=False, **context)
+    if request.headers.get("HX-Request") == "true":
+        # htmx would push every empty field of the form; push the clean URL the plain form would lead to instead.
+        response.headers["HX-Push-Url"] = url_for(endpoint, lang=lang, **query_args(parsed.query))
+    return response
 
 
 @bp.get("/<lang>/services")

@@ -173,6 +173,8 @@ def test_htmx_request_gets_only_the_results_block(browser: Browser) -> None:
     assert "<html" not in html
     assert re.search(r"Atrast[si] \d+ pakalpojum", html)
     assert "HX-Request" in response.headers["Vary"]
+    messy = browser.get("/lv/services?q=pase&audience=&level=&institution=&life_event=", **{"HX-Request": "true"})
+    assert messy.headers["HX-Push-Url"] == "/lv/services?q=pase"
 
 
 def test_catalogue_form_works_without_javascript(browser: Browser) -> None:
