@@ -205,3 +205,10 @@ def test_home_features_the_points_own_choice(browser: Browser, point: str, shown
 def test_dates_are_written_the_way_each_language_writes_them(browser: Browser) -> None:
     assert "Informācija atjaunota: 2026. gada 1. novembris." in browser.page("/lv/services/pases-izsniegsana")
     assert "Information updated on November 1, 2026." in browser.page("/en/services/pases-izsniegsana", lang="en")
+
+
+def test_a_point_overrides_a_template_through_the_loader_chain(browser: Browser) -> None:
+    viss = browser.page("/lv/", "viss")
+    assert "Reģistra API apraksts (OpenAPI)" in viss and "/api/v1/openapi.json" in viss
+    for point in ("latvija", "riga", "valmiera"):
+        assert "Reģistra API apraksts" not in browser.page("/lv/", point)
