@@ -1,3 +1,8 @@
 """Test plugins live in tests/fixtures/*.py, one file per kind of fixture."""
 
-pytest_plugins = ["tests.fixtures.registry_server", "tests.fixtures.portal", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.registry_server",
+    "tests.fixtures.fake_registry",
+    "tests.fixtures.portal",
+    "tests.fixtures.browser",
+]
