@@ -84,15 +84,19 @@ def catalogue(lang: str) -> Response | BaseResponse:
     return _catalogue(lang, "pages/catalogue/list.html", "public.catalogue")
 
 
+def _service(template: str, service_id: str) -> Response:
+    return render(
+        template,
+        service=catalogue_api.get_service(current_point, service_id),
+        institutions=catalogue_api.institutions(),
+    )
+
+
 @bp.get("/<lang>/services/<service_id>")
 @public
 def service(lang: str, service_id: str) -> Response:
     """Show everything a person needs to know about a service before applying."""
-    return render(
-        "pages/catalogue/service.html",
-        service=catalogue_api.get_service(current_point, service_id),
-        institutions=catalogue_api.institutions(),
-    )
+    return _service("pages/catalogue/service.html", service_id)
 
 
 @bp.get("/<lang>/institutions/<institution_id>")
@@ -119,11 +123,7 @@ def embed_catalogue(lang: str) -> Response | BaseResponse:
 @frameable
 def embed_service(lang: str, service_id: str) -> Response:
     """Show a service without the portal's header and footer, for iframes."""
-    return render(
-        "pages/catalogue/embed_service.html",
-        service=catalogue_api.get_service(current_point, service_id),
-        institutions=catalogue_api.institutions(),
-    )
+    return _service("pages/catalogue/embed_service.html", service_id)
 
 
 @bp.get("/theme/tokens.css")
