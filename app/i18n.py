@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from babel import Locale
 from babel.numbers import format_currency
 from flask import Flask, current_app, g, request
 from flask_babel import format_date, get_locale
@@ -38,6 +39,11 @@ def money(amount: float, currency: str = "EUR") -> str:
     return format_currency(amount, currency, locale=current_lang())
 
 
+def language_name(code: str) -> str:
+    """Name a language in the current language: "en" is "angļu" in Latvian and "English" in English."""
+    return str(Locale.parse(current_lang()).languages.get(code, code))
+
+
 def long_date(value: date) -> str:
     """Format a day the way the current language writes it (lv: 2026. gada 1. novembris)."""
     return str(format_date(value, format="long"))
@@ -49,6 +55,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["tr"] = localized
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.globals["current_lang"] = current_lang
 
     @app.before_request

@@ -212,3 +212,8 @@ def test_a_point_overrides_a_template_through_the_loader_chain(browser: Browser)
     assert "Reģistra API apraksts (OpenAPI)" in viss and "/api/v1/openapi.json" in viss
     for point in ("latvija", "riga", "valmiera"):
         assert "Reģistra API apraksts" not in browser.page("/lv/", point)
+
+
+def test_languages_are_named_in_the_page_language(browser: Browser) -> None:
+    assert "latviešu, angļu" in browser.page("/lv/services/dzivesvietas-deklaresana")
+    assert "Latvian, English" in browser.page("/en/services/dzivesvietas-deklaresana", lang="en")
