@@ -283,8 +283,9 @@ def main() -> None:
 
             print(f"# Portal benchmark: {args.services:,} synthetic services, {os.cpu_count()} CPUs shared by all\n")
             print(
-                f"Registry and portal: gunicorn with {WORKERS} sync workers each, on loopback; the portal with "
-                "PORTAL_ENV=production and REGISTRY_CACHE=sqlite (one cache file shared by its workers).\n"
+                f"Registry and portal: gunicorn with {WORKERS} workers each, on loopback (the registry's sync workers; "
+                "the portal's gthread workers from gunicorn.conf.py), the portal with PORTAL_ENV=production and "
+                "REGISTRY_CACHE=sqlite (one cache file shared by its workers).\n"
             )
             print_latency(portal, pages, args.repeat)
             files = first_visit(portal)
