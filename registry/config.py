@@ -19,6 +19,8 @@ class Config:
     CACHE_STALE_IF_ERROR = int(os.environ.get("REGISTRY_CACHE_STALE_IF_ERROR", "86400"))
     # Used to build absolute identifiers in JSON-LD; defaults to the URL the request came in on.
     PUBLIC_BASE_URL = os.environ.get("REGISTRY_PUBLIC_BASE_URL", "")
+    # Shared with the portal, which signs the identity of the signed-in person (X-Portal-Identity) with it.
+    IDENTITY_SECRET = os.environ.get("REGISTRY_IDENTITY_SECRET", "dev-identity-secret-not-for-production")
     JSON_SORT_KEYS = False
 
 
@@ -26,3 +28,5 @@ class TestConfig(Config):
     """Tests pass their own database URL."""
 
     TESTING = True
+    # Test registries get this through REGISTRY_IDENTITY_SECRET; tests sign identities with it.
+    IDENTITY_SECRET = "test-identity-secret-not-for-production"  # noqa: S105 -- a fake value, for tests only

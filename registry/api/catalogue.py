@@ -17,6 +17,7 @@ from registry.db import db_session
 from registry.models.reference import ids_of, list_institutions, list_life_events
 from registry.models.service_search import ServiceQuery, find_services
 from registry.models.services import get_service, published_documents
+from registry.models.tables import Service
 
 AUDIENCES = tuple(catalogue_schema()["$defs"]["Audience"]["enum"])
 MAX_PAGE = 10_000
@@ -48,18 +49,23 @@ def list_services() -> Response:
     return json_response({"items": result.items, "total": result.total, "page": query.page, "per_page": query.per_page})
 
 
-def _visible_service(service_id: str) -> tuple[dict[str, object], bool]:
-    """Return a service document and whether it is public; drafts only for their own publisher."""
+def visible_service_row(service_id: str) -> tuple[Service, bool]:
+    """Return a stored service and whether it is public; drafts only for their own publisher, else 404 or 410."""
     row = get_service(db_session(), service_id)
     if row is None:
         raise ApiProblem(404, f"There is no service '{service_id}'.")
     if row.status == "published":
-        return row.document, True
+        return row, True
     if row.status == "withdrawn":
         raise ApiProblem(410, f"The service '{service_id}' has been withdrawn and is no longer offered.")
     if optional_publisher() == row.competent_authority:
-        return row.document, False
+        return row, False
     raise ApiProblem(404, f"There is no service '{service_id}'.")
+
+
+def _visible_service(service_id: str) -> tuple[dict[str, Any], bool]:
+    row, public = visible_service_row(service_id)
+    return row.document, public
 
 
 @api.get("/services/<slug:service_id>")

@@ -75,6 +75,19 @@ def _schemas() -> dict[str, Any]:
     schemas["MunicipalityList"] = _list_of("Municipality")
     schemas["LifeEventList"] = _list_of("LifeEvent")
     schemas["ImportResult"] = _list_of("ServiceItem")
+    schemas["FormDocument"] = {
+        "description": "One version of a service form: its definition (docs/forms.md) and its answers' JSON Schema.",
+        "type": "object",
+        "properties": {
+            "service": {"$ref": "#/components/schemas/Slug"},
+            "form": {"$ref": "#/components/schemas/Slug"},
+            "version": {"type": "integer", "minimum": 1},
+            "definition": {"type": "object"},
+            "answers_schema": {"type": "object"},
+        },
+        "required": ["service", "form", "version", "definition", "answers_schema"],
+        "additionalProperties": False,
+    }
     schemas["JsonLd"] = {"description": "A CPSV-AP 3.2 JSON-LD document with an inline @context.", "type": "object"}
     schemas["Health"] = {
         "type": "object",
@@ -104,7 +117,95 @@ def _schemas() -> dict[str, Any]:
         },
         "required": ["type", "title", "status", "detail"],
     }
-    return schemas
+    return schemas | _application_schemas()
+
+
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+_RESOURCE_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "A random 32-hex id."}
+_ANSWERS = {"type": "object", "description": "Answers keyed by question id, as in the form's `answers_schema`."}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+    return {"description": description, **schema} if description else schema
+
+
+def _application_schemas() -> dict[str, Any]:
+    """Schemas of drafts and applications (personal data of the signed-in principal)."""
+    slug = _ref("Slug")
+    version = {"type": "integer", "minimum": 1}
+    draft_item = {
+        "id": _RESOURCE_ID,
+        "service": slug,
+        "form": slug,
+        "form_version": version,
+        "current_page": {"type": ["string", "null"], "description": "The page id the person was last on."},
+        "created_at": _TIMESTAMP,
+        "updated_at": _TIMESTAMP,
+    }
+    status = {
+        "type": "string",
+        "enum": ["submitted", "in_progress", "more_info_requested", "decided", "withdrawn"],
+    }
+    created = {
+        "id": _RESOURCE_ID,
+        "reference": {"type": "string", "pattern": "^PT-[0-9]{4}-[0-9]{6,}$", "description": "e.g. PT-2026-000123"},
+        "service": slug,
+        "form": slug,
+        "form_version": version,
+        "status": _ref("ApplicationStatus"),
+        "submitted_at": _TIMESTAMP,
+    }
+    item = created | {"updated_at": _TIMESTAMP}
+    return {
+        "DraftItem": _object(draft_item, description="A draft as it appears in a list (without its answers)."),
+        "Draft": _object(draft_item | {"answers": _ANSWERS}, description="Saved, not yet submitted answers."),
+        "DraftList": _list_of("DraftItem", paged=True),
+        "NewDraft": _object({"service": slug, "form": slug}, description="Start a draft of the newest form version."),
+        "DraftUpdate": _object(
+            {"answers": _ANSWERS, "current_page": {"type": ["string", "null"]}},
+            required=["answers"],
+            description="Answers are cleaned (unknown and hidden answers dropped) but not required to be complete.",
+        ),
+        "Submission": {
+            "description": "Submit a draft, or answers given in full. No other field (a status, a decision) is "
+            "accepted.",
+            "oneOf": [
+                _object({"draft_id": _RESOURCE_ID}),
+                _object({"service": slug, "form": slug, "form_version": version, "answers": _ANSWERS}),
+            ],
+        },
+        "ApplicationStatus": status,
+        "ApplicationCreated": _object(created | {"answers": _ANSWERS}, description="A submitted application."),
+        "ApplicationItem": _object(item, description="An application as it appears in a list."),
+        "ApplicationList": _list_of("ApplicationItem", paged=True),
+        "TimelineEvent": _object(
+            {
+                "at": _TIMESTAMP,
+                "status": _ref("ApplicationStatus"),
+                "actor": {"type": "string", "enum": ["applicant", "system"]},
+                "note": {"oneOf": [_ref("Text"), {"type": "null"}]},
+            }
+        ),
+        "Application": _object(
+            item
+            | {
+                "applicant_name": {"type": "string"},
+                "acting_for": {
+                    "type": ["string", "null"],
+                    "description": "The registration number of the company a representative applied for.",
+                },
+                "answers": _ANSWERS,
+                "timeline": {"type": "array", "items": _ref("TimelineEvent")},
+            },
+            description="One application with its answers and timeline.",
+        ),
+    }
 
 
 _CACHE_HEADERS = {
@@ -224,6 +325,39 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        f"{p}/services/{{service_id}}/forms/{{form}}": {
+            "get": {
+                "operationId": "getServiceForm",
+                "summary": "The newest version of a service form (definition and answers schema).",
+                "parameters": [_SERVICE_ID, _path("form", "The form, e.g. application."), _IF_NONE_MATCH],
+                "responses": _ok("FormDocument")
+                | {
+                    "401": _problem("A publisher token was sent but is not valid."),
+                    "404": _MISSING,
+                    "410": _problem("The service was withdrawn."),
+                    "500": _SERVER,
+                },
+            }
+        },
+        f"{p}/services/{{service_id}}/forms/{{form}}/versions/{{version}}": {
+            "get": {
+                "operationId": "getServiceFormVersion",
+                "summary": "One version of a service form; drafts keep the version they were started with.",
+                "parameters": [
+                    _SERVICE_ID,
+                    _path("form", "The form, e.g. application."),
+                    {"name": "version", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+                    _IF_NONE_MATCH,
+                ],
+                "responses": _ok("FormDocument")
+                | {
+                    "401": _problem("A publisher token was sent but is not valid."),
+                    "404": _MISSING,
+                    "410": _problem("The service was withdrawn."),
+                    "500": _SERVER,
+                },
+            }
+        },
         f"{p}/catalogue.jsonld": {
             "get": {
                 "operationId": "getCatalogueJsonLd",
@@ -309,6 +443,181 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+    } | _application_paths()
+
+
+_NO_STORE = {"Cache-Control": {"description": "Always `no-store`: personal data.", "schema": {"type": "string"}}}
+_UNIDENTIFIED = _problem("No X-Portal-Identity, or one that is invalid or expired.")
+_NOT_YOURS = _problem("No such resource of the signed-in principal (somebody else's is not revealed).")
+
+
+def _private(schema: str, description: str = "OK", headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _NO_STORE | (headers or {}),
+        "content": {"application/json": {"schema": _ref(schema)}},
+    }
+
+
+def _json_body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _application_paths() -> dict[str, Any]:
+    """Drafts and applications: every operation needs the signed identity and answers `no-store`."""
+    p = API_PREFIX
+    identity = [{"portalIdentity": []}]
+    location = {"Location": {"description": "Where the new resource is.", "schema": {"type": "string"}}}
+    page = _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1})
+    per_page = _query("per_page", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20})
+    draft_id = {"name": "draft_id", "in": "path", "required": True, "schema": _RESOURCE_ID}
+    application_id = {"name": "application_id", "in": "path", "required": True, "schema": _RESOURCE_ID}
+    body_problems = {
+        "400": _problem("The body is not JSON."),
+        "413": _problem("The body is too large."),
+        "415": _problem("The body is not application/json."),
+    }
+    return {
+        f"{p}/me/drafts": {
+            "get": {
+                "operationId": "listMyDrafts",
+                "summary": "The principal's drafts, most recently saved first.",
+                "security": identity,
+                "parameters": [page, per_page],
+                "responses": {"200": _private("DraftList"), "400": _BAD, "401": _UNIDENTIFIED, "500": _SERVER},
+            },
+            "post": {
+                "operationId": "startDraft",
+                "summary": "Start a draft of the newest version of a service form.",
+                "security": identity,
+                "requestBody": _json_body("NewDraft"),
+                "responses": {"201": _private("Draft", "Started.", location)}
+                | body_problems
+                | {
+                    "401": _UNIDENTIFIED,
+                    "403": _problem("The service is not offered to this kind of applicant (audience)."),
+                    "404": _problem("No such published service, or it has no such form."),
+                    "422": _problem("The body is not valid; `errors` lists each problem."),
+                    "500": _SERVER,
+                },
+            },
+        },
+        f"{p}/me/drafts/{{draft_id}}": {
+            "get": {
+                "operationId": "getMyDraft",
+                "summary": "One of the principal's drafts with its answers.",
+                "security": identity,
+                "parameters": [draft_id],
+                "responses": {"200": _private("Draft"), "401": _UNIDENTIFIED, "404": _NOT_YOURS, "500": _SERVER},
+            },
+            "put": {
+                "operationId": "saveMyDraft",
+                "summary": "Save a draft's answers (cleaned, not required to be complete) and current page.",
+                "security": identity,
+                "parameters": [draft_id],
+                "requestBody": _json_body("DraftUpdate"),
+                "responses": {"200": _private("Draft", "Saved.")}
+                | body_problems
+                | {
+                    "401": _UNIDENTIFIED,
+                    "404": _NOT_YOURS,
+                    "422": _problem("The body is not valid; `errors` lists each problem."),
+                    "500": _SERVER,
+                },
+            },
+            "delete": {
+                "operationId": "deleteMyDraft",
+                "summary": "Delete one of the principal's drafts.",
+                "security": identity,
+                "parameters": [draft_id],
+                "responses": {
+                    "204": {"description": "Deleted.", "headers": _NO_STORE},
+                    "401": _UNIDENTIFIED,
+                    "404": _NOT_YOURS,
+                    "500": _SERVER,
+                },
+            },
+        },
+        f"{p}/applications": {
+            "post": {
+                "operationId": "submitApplication",
+                "summary": "Submit an application (from a draft, or answers in full); retries are safe with the same "
+                "Idempotency-Key.",
+                "description": "The answers are cleaned, normalised and validated with the form definition and its "
+                "JSON Schema. Idempotency (IETF httpapi draft), scoped to the principal: a replay with the same key "
+                "and body returns the stored response; the same key with another body is 422; a duplicate while "
+                "the first is still processed is 409. Only a successful submission is remembered.",
+                "security": identity,
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": True,
+                        "description": "A unique key per submission (1 to 200 visible ASCII characters).",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
+                    }
+                ],
+                "requestBody": _json_body("Submission"),
+                "responses": {
+                    "201": _private(
+                        "ApplicationCreated",
+                        "Submitted (or the stored response of an earlier request with this key).",
+                        location,
+                    )
+                }
+                | body_problems
+                | {
+                    "400": _problem("The body is not JSON, or the Idempotency-Key is missing or malformed."),
+                    "401": _UNIDENTIFIED,
+                    "403": _problem("The service is not offered to this kind of applicant (audience)."),
+                    "404": _problem("No such draft, published service or form version."),
+                    "409": _problem("A request with this Idempotency-Key is still being processed."),
+                    "422": _problem(
+                        "The answers or the body are not valid (`errors` by JSON Pointer), or the key was used "
+                        "with another body."
+                    ),
+                    "500": _SERVER,
+                },
+            }
+        },
+        f"{p}/me/applications": {
+            "get": {
+                "operationId": "listMyApplications",
+                "summary": "The principal's applications, newest first, with their status.",
+                "security": identity,
+                "parameters": [page, per_page],
+                "responses": {"200": _private("ApplicationList"), "400": _BAD, "401": _UNIDENTIFIED, "500": _SERVER},
+            }
+        },
+        f"{p}/me/applications/{{application_id}}": {
+            "get": {
+                "operationId": "getMyApplication",
+                "summary": "One of the principal's applications with its answers and timeline.",
+                "security": identity,
+                "parameters": [application_id],
+                "responses": {
+                    "200": _private("Application"),
+                    "401": _UNIDENTIFIED,
+                    "404": _NOT_YOURS,
+                    "500": _SERVER,
+                },
+            }
+        },
+        f"{p}/me/applications/{{application_id}}/withdraw": {
+            "post": {
+                "operationId": "withdrawMyApplication",
+                "summary": "Withdraw an application that is submitted, in progress or waiting for more information.",
+                "security": identity,
+                "parameters": [application_id],
+                "responses": {
+                    "200": _private("Application", "Withdrawn."),
+                    "401": _UNIDENTIFIED,
+                    "404": _NOT_YOURS,
+                    "409": _problem("The application is decided or withdrawn already."),
+                    "500": _SERVER,
+                },
+            }
+        },
     }
 
 
@@ -322,7 +631,8 @@ def build_openapi() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "The shared catalogue of Latvian public services read by every delivery point. "
             "Multilingual text is an object keyed by language code. Errors are application/problem+json (RFC 9457). "
-            "Every GET carries an ETag and answers If-None-Match with 304.",
+            "Every public GET carries an ETag and answers If-None-Match with 304. Drafts and applications belong to "
+            "the principal in the signed X-Portal-Identity header and are never cached (no-store).",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },
         "paths": _paths(),
@@ -333,7 +643,15 @@ def build_openapi() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A token issued to one institution (`flask --app registry create-token <id>`).",
-                }
+                },
+                "portalIdentity": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Portal-Identity",
+                    "description": "The signed-in person as the portal forwards it: an itsdangerous URL-safe timed "
+                    "token (salt `lv-eservices-identity`, at most 300 s old) made with the secret shared with the "
+                    "registry (`identity.sign_identity`).",
+                },
             },
         },
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from forms.loader import DefinitionError, load_definition
 from registry.catalogue.rules import publication_problems, reference_problems
 from registry.catalogue.schema import schema_problems
 
@@ -23,6 +24,7 @@ class SeedData:
     institutions: list[dict[str, Any]] = field(default_factory=list)
     life_events: list[dict[str, Any]] = field(default_factory=list)
     services: list[dict[str, Any]] = field(default_factory=list)
+    forms: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -39,6 +41,7 @@ def read_seed(seed_dir: Path = SEED_DIR) -> SeedData:
         institutions=_read_yaml(seed_dir / "institutions.yaml") or [],
         life_events=_read_yaml(seed_dir / "life_events.yaml") or [],
         services=[_read_yaml(p) for p in sorted((seed_dir / "services").glob("*.yaml"))],
+        forms=[_read_yaml(p) for p in sorted((seed_dir / "forms").glob("*.yaml"))],
     )
 
 
@@ -92,6 +95,24 @@ def seed_problems(data: SeedData) -> list[str]:
         problems += [
             f"Service {sid}: keywords missing {lang}" for lang in SEED_LANGUAGES if lang not in svc.get("keywords", {})
         ]
+    problems += _form_problems(data, {s.get("id") for s in data.services})
+    return problems
+
+
+def _form_problems(data: SeedData, service_ids: set[Any]) -> list[str]:
+    """Check every form definition with the forms package, and that its service is in the seed."""
+    problems: list[str] = []
+    for document in data.forms:
+        name = (
+            f"Form {document.get('service', '?')}/{document.get('form', '?')}" if isinstance(document, dict) else "Form"
+        )
+        try:
+            definition = load_definition(document)
+        except DefinitionError as exc:
+            problems += [f"{name}: {problem}" for problem in exc.problems]
+            continue
+        if definition.service not in service_ids:
+            problems.append(f"{name}: unknown service {definition.service!r}")
     return problems
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from registry.catalogue.seed import SeedData
+from registry.models.forms import save_form
 from registry.models.reference import save_institution, save_life_event, save_municipality
 from registry.models.services import save_service
 
 
 def load_seed(session: Session, data: SeedData) -> None:
-    """Insert or replace every seed document (reference lists first, so services can refer to them)."""
+    """Insert or replace every seed document (reference lists first, so services can refer to them; forms last)."""
     for municipality in data.municipalities:
         save_municipality(session, municipality)
     session.flush()
@@ -19,5 +20,7 @@ def load_seed(session: Session, data: SeedData) -> None:
     for position, event in enumerate(data.life_events):
         save_life_event(session, event, position)
     session.flush()
-    for service in data.services:
-        save_service(session, service)
+    rows = {service["id"]: save_service(session, service) for service in data.services}
+    session.flush()
+    for form in data.forms:
+        save_form(session, rows[form["service"]], form)

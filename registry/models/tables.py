@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -116,6 +116,21 @@ class ServiceSearch(Base):
     facets: Mapped[str] = mapped_column(Text)
 
 
+class FormDefinition(Base):
+    """One version of a service's form; never changed once stored, because drafts and submissions refer to it."""
+
+    __tablename__ = "form_definitions"
+    __table_args__ = (UniqueConstraint("service_pk", "form", "version", name="uq_form_definitions_version"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"))
+    form: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answers_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PublisherToken(Base):
     """A bearer token that lets one institution publish its services; only its SHA-256 is stored."""
 
@@ -127,3 +142,90 @@ class PublisherToken(Base):
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Draft(Base):
+    """Answers a principal has saved but not yet submitted; kept server-side so nothing typed is lost."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_principal", "principal", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The person's personal code, or the registration number of the company a representative acts for.
+    principal: Mapped[str] = mapped_column(String(20))
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), index=True)
+    form: Mapped[str] = mapped_column(String(80))
+    form_version: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    current_page: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    service: Mapped[Service] = relationship()
+
+
+class Application(Base):
+    """A submitted application: the answers as validated against the form version they were given for."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index("ix_applications_principal", "principal", "submitted_at"),
+        # Reference numbers count from 1 every year; the pair is unique so concurrent submissions cannot share one.
+        UniqueConstraint("reference_year", "reference_number", name="uq_applications_reference_number"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    reference_year: Mapped[int] = mapped_column(Integer)
+    reference_number: Mapped[int] = mapped_column(Integer)
+    principal: Mapped[str] = mapped_column(String(20))
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    acting_for: Mapped[str | None] = mapped_column(String(20))
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk"), index=True)
+    form: Mapped[str] = mapped_column(String(80))
+    form_version: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(30))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    service: Mapped[Service] = relationship()
+    events: Mapped[list[ApplicationEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="ApplicationEvent.id", back_populates="application"
+    )
+
+
+class ApplicationEvent(Base):
+    """One step of an application's timeline; appended, never changed."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(20))
+    note: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+    application: Mapped[Application] = relationship(back_populates="events")
+
+
+class IdempotencyKey(Base):
+    """A claimed Idempotency-Key of one principal and, once the request is done, the response to replay."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    principal: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the canonical JSON body: the same key with another body is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))
+    # Who holds the claim and since when: a claim left by a crashed worker can be taken over after a while,
+    # and the worker that lost it must not complete it.
+    claim: Mapped[str] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

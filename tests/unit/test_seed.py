@@ -83,3 +83,24 @@ def test_valid_registration_numbers(seed: SeedData) -> None:
         number = institution.get("registration_number")
         if number:
             assert sum(int(d) * w for d, w in zip(number, weights, strict=True)) % 11 == 3, institution["id"]
+
+
+def test_forms_cover_the_required_services(seed: SeedData) -> None:
+    services = {s["id"]: s for s in seed.services}
+    forms = {f["service"]: f for f in seed.forms if f["form"] == "application"}
+    assert len(forms) >= 8
+    assert {
+        "dzivesvietas-deklaresana",
+        "berna-piedzimsanas-pabalsts",
+        "pii-rinda-riga",
+        "komersanta-registracija",
+    } <= set(forms)
+    assert all(services[service_id]["level"] >= 3 for service_id in forms)
+
+
+def test_one_form_is_large(seed: SeedData) -> None:
+    def count(questions: list[dict[str, object]]) -> int:
+        return sum(1 + count(q.get("questions", [])) if q["type"] == "group" else 1 for q in questions)  # type: ignore[arg-type]
+
+    sizes = {f["service"]: (len(f["pages"]), sum(count(p["questions"]) for p in f["pages"])) for f in seed.forms}
+    assert any(pages >= 6 and questions > 60 for pages, questions in sizes.values()), sizes

@@ -1,0 +1,128 @@
+"""Who the signed-in person is, as the portal forwards it to the registry: a signed, short-lived token.
+
+The portal signs the identity it got from the identity provider with a secret it shares with the registry; the
+registry reads it from the `X-Portal-Identity` header and decides what that person may see and do. Both programs use
+this package and nothing else of each other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+SALT = "lv-eservices-identity"
+MAX_AGE_SECONDS = 300
+# A real token is a few hundred characters; refusing longer ones keeps decoding cheap for junk headers.
+MAX_TOKEN_LENGTH = 4096
+
+Kind = Literal["person", "company_representative"]
+Acr = Literal["substantial", "high"]
+KINDS: tuple[str, ...] = ("person", "company_representative")
+ACRS: tuple[str, ...] = ("substantial", "high")
+
+# Canonical personal codes: the old format DDMMYY-CNNNN (C is the century digit 0, 1 or 2) or the new format
+# 32NNNN-NNNNN (3[2-9] as in forms.validators). Checksums are the identity provider's business; the format alone
+# keeps a principal unambiguous (a company number has 11 digits and no hyphen). ASCII only: `\d` would match
+# other scripts' digits.
+PERSONAL_CODE = re.compile(r"3[2-9][0-9]{4}-[0-9]{5}|(?:[0-2][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}-[0-2][0-9]{4}")
+COMPANY_NUMBER = re.compile(r"[0-9]{11}")
+MAX_NAME_LENGTH = 200
+
+
+class InvalidIdentity(Exception):
+    """A token that is missing, malformed, tampered with, signed with another secret or expired."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A signed-in person, possibly acting for a company."""
+
+    sub: str
+    name: str
+    kind: Kind
+    acr: Acr
+    company: str | None = None
+    company_name: str | None = None
+
+    @property
+    def principal(self) -> str:
+        """Return whose data this is: the person, or the company a representative acts for."""
+        if self.kind == "company_representative" and self.company is not None:
+            return self.company
+        return self.sub
+
+    @property
+    def audience(self) -> str:
+        """Return the catalogue audience this identity belongs to (`residents` or `businesses`)."""
+        return "businesses" if self.kind == "company_representative" else "residents"
+
+    def claims(self) -> dict[str, Any]:
+        """Return the token payload."""
+        return asdict(self)
+
+
+def _is_personal_code(value: Any) -> bool:
+    return isinstance(value, str) and PERSONAL_CODE.fullmatch(value) is not None
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value.strip()) <= MAX_NAME_LENGTH
+
+
+def identity_from_claims(claims: Any) -> Identity:
+    """Check a payload field by field and return the identity it describes, or raise InvalidIdentity."""
+    if not isinstance(claims, Mapping):
+        raise InvalidIdentity("the identity must be an object")
+    unknown = set(claims) - {"sub", "name", "kind", "company", "company_name", "acr"}
+    if unknown:
+        raise InvalidIdentity(f"unknown claims: {', '.join(sorted(map(str, unknown)))}")
+    # Messages never repeat the values: they may be personal codes, which must not reach logs.
+    if not _is_personal_code(claims.get("sub")):
+        raise InvalidIdentity("sub must be a canonical personal code")
+    if not _text(claims.get("name")):
+        raise InvalidIdentity("name must be a non-empty string")
+    kind, acr = claims.get("kind"), claims.get("acr")
+    if kind not in KINDS:
+        raise InvalidIdentity("kind must be person or company_representative")
+    if acr not in ACRS:
+        raise InvalidIdentity("acr must be substantial or high")
+    company, company_name = claims.get("company"), claims.get("company_name")
+    if kind == "company_representative":
+        if not isinstance(company, str) or COMPANY_NUMBER.fullmatch(company) is None:
+            raise InvalidIdentity("company must be an 11-digit registration number")
+        if not _text(company_name):
+            raise InvalidIdentity("company_name must be a non-empty string")
+    elif company is not None or company_name is not None:
+        raise InvalidIdentity("a person acting for themselves has no company")
+    return Identity(
+        sub=claims["sub"], name=claims["name"], kind=kind, acr=acr, company=company, company_name=company_name
+    )
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    if not secret:
+        raise ValueError("the identity secret must not be empty")
+    return URLSafeTimedSerializer(secret, salt=SALT)
+
+
+def sign_identity(secret: str, claims: Identity | Mapping[str, Any]) -> str:
+    """Return a token carrying `claims` (checked first, so the portal cannot forward a malformed identity)."""
+    identity = claims if isinstance(claims, Identity) else identity_from_claims(claims)
+    return str(_serializer(secret).dumps(identity.claims()))
+
+
+def read_identity(secret: str, token: str, max_age: int = MAX_AGE_SECONDS) -> Identity:
+    """Return the identity in `token`, or raise InvalidIdentity if it is malformed, tampered with or expired."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidIdentity("the identity token is missing or too long")
+    try:
+        claims = _serializer(secret).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise InvalidIdentity("the identity token has expired") from exc
+    except BadSignature as exc:
+        raise InvalidIdentity("the identity token is not valid") from exc
+    return identity_from_claims(claims)

@@ -1,0 +1,67 @@
+"""Form definitions of services: store a version once, read the newest or a given version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forms.json_schema import answers_schema
+from forms.loader import load_definition
+from registry.models.tables import FormDefinition, Service
+
+
+class FormVersionConflict(Exception):
+    """A stored form version differs from the one offered: versions never change, so bump the version."""
+
+
+def save_form(session: Session, service: Service, document: dict[str, Any]) -> bool:
+    """Store a definition version (checked by the forms package); return False if that exact version exists."""
+    definition = load_definition(document)
+    if definition.service != service.id:
+        raise ValueError(f"the definition is for {definition.service!r}, not {service.id!r}")
+    existing = session.scalar(
+        select(FormDefinition).where(
+            FormDefinition.service_pk == service.pk,
+            FormDefinition.form == definition.form,
+            FormDefinition.version == definition.version,
+        )
+    )
+    if existing is not None:
+        if existing.definition != document:
+            raise FormVersionConflict(
+                f"{service.id}/{definition.form} version {definition.version} is already stored with other content"
+            )
+        return False
+    session.add(
+        FormDefinition(
+            service_pk=service.pk,
+            form=definition.form,
+            version=definition.version,
+            definition=document,
+            answers_schema=answers_schema(definition),
+            created_at=datetime.now(UTC),
+        )
+    )
+    return True
+
+
+def get_form(session: Session, service: Service, form: str, version: int | None = None) -> FormDefinition | None:
+    """Return the given version of a service's form, or its newest version when `version` is None."""
+    stmt = select(FormDefinition).where(FormDefinition.service_pk == service.pk, FormDefinition.form == form)
+    if version is not None:
+        stmt = stmt.where(FormDefinition.version == version)
+    return session.scalar(stmt.order_by(FormDefinition.version.desc()).limit(1))
+
+
+def form_document(row: FormDefinition, service_id: str) -> dict[str, Any]:
+    """Return the API representation of a stored form version."""
+    return {
+        "service": service_id,
+        "form": row.form,
+        "version": row.version,
+        "definition": row.definition,
+        "answers_schema": row.answers_schema,
+    }
