@@ -48,17 +48,22 @@ def init_registry_client(app: Flask) -> None:
     """Create the one registry client of this process; each request starts with a fresh stale flag and id."""
     from flask import request as flask_request
 
+    from app.registry_client.applications import ApplicationsClient
     from app.registry_client.base import request_id, reset_stale
     from app.registry_client.catalogue import CatalogueClient
 
     backend = app.config["REGISTRY_CACHE"]
-    app.extensions["registry_client"] = CatalogueClient(
-        app.config["REGISTRY_URL"],
-        timeout=app.config["REGISTRY_TIMEOUT"],
-        retries=app.config["REGISTRY_RETRIES"],
-        cache_backend=backend,
-        cache_name=app.config["REGISTRY_CACHE_PATH"] if backend == "sqlite" else None,
-    )
+    for name, client_class, suffix in (
+        ("registry_client", CatalogueClient, ""),
+        ("applications_client", ApplicationsClient, "-forms"),  # drafts and applications are never cached
+    ):
+        app.extensions[name] = client_class(
+            app.config["REGISTRY_URL"],
+            timeout=app.config["REGISTRY_TIMEOUT"],
+            retries=app.config["REGISTRY_RETRIES"],
+            cache_backend=backend,
+            cache_name=app.config["REGISTRY_CACHE_PATH"] + suffix if backend == "sqlite" else None,
+        )
 
     @app.before_request
     def _fresh_registry_context() -> None:
@@ -89,11 +94,20 @@ def init_delivery_points_step(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the public pages and the status endpoint."""
-    from app.views import public, status
+    """Mount the public pages, sign-in (only with a provider: DEMO_SIGN_IN for now) and the status endpoint."""
+    from app.auth import init_auth
+    from app.auth.providers import configured_provider
+    from app.views import applications, auth, public, status
 
+    sign_in_provider = configured_provider(app.config)
+    init_auth(app, sign_in_provider)
     app.register_blueprint(public.bp)
+    if sign_in_provider is not None:
+        app.register_blueprint(auth.bp)
+    app.register_blueprint(applications.bp)
     app.register_blueprint(status.bp)
+    # Templates link to pages of other features only when those are mounted (e.g. "My applications").
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
 
 def register_error_handlers_step(app: Flask) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
+# The registry's development default for REGISTRY_IDENTITY_SECRET: a development portal and registry agree on it.
+DEV_IDENTITY_SECRET = "dev-identity-secret-not-for-production"  # noqa: S105 - refused by ProductionConfig
 
 
 class Config:
@@ -32,6 +34,14 @@ class Config:
     LANGUAGES = ("lv", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Signs the identity forwarded to the registry (X-Portal-Identity); the registry must hold the same secret.
+    IDENTITY_SECRET = os.environ.get("REGISTRY_IDENTITY_SECRET", DEV_IDENTITY_SECRET)
+    # The embedded demonstration identity provider (made-up people, no password): never in production.
+    DEMO_SIGN_IN = True
+    # A signed-in person who sends no request for this long is signed out (checked on the server).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "20"))
+    # However active, a sign-in lasts at most this long: it bounds the use of a copied session cookie.
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
     WTF_CSRF_TIME_LIMIT = None
     MAX_SEARCH_LENGTH = 200
     PER_PAGE = 20
@@ -43,17 +53,25 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-not-for-production"  # noqa: S105
+    # The test registries (tests/fixtures/registry_server.py) trust identities signed with this value.
+    IDENTITY_SECRET = "test-identity-secret-not-for-production"  # noqa: S105
+    DEMO_SIGN_IN = True
     REGISTRY_CACHE = "memory"
     REGISTRY_TIMEOUT = (1.0, 2.0)
     REGISTRY_RETRIES = 0
 
 
 class ProductionConfig(Config):
-    """Production: refuses to start with a default secret or without a registry URL."""
+    """Production: refuses to start with a default secret, without a registry URL or with demonstration sign-in."""
 
     ENV_NAME = "production"
     STRICT_TEMPLATES = False
+    DEMO_SIGN_IN = False
+    # __Host-: the browser accepts the cookie only over HTTPS, for this host alone (no Domain) and Path=/.
+    SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
 
     @classmethod
     def check(cls, settings: dict[str, Any]) -> None:
@@ -62,6 +80,13 @@ class ProductionConfig(Config):
             raise RuntimeError("PORTAL_ENV=production needs SECRET_KEY: at least 32 random characters")
         if not os.environ.get("REGISTRY_URL"):
             raise RuntimeError("PORTAL_ENV=production needs REGISTRY_URL")
+        identity_secret = settings.get("IDENTITY_SECRET") or ""
+        if identity_secret == DEV_IDENTITY_SECRET or len(identity_secret) < 32:
+            raise RuntimeError("PORTAL_ENV=production needs REGISTRY_IDENTITY_SECRET (the registry's): 32+ characters")
+        if identity_secret == settings["SECRET_KEY"]:
+            raise RuntimeError("PORTAL_ENV=production needs a REGISTRY_IDENTITY_SECRET other than SECRET_KEY")
+        if settings.get("DEMO_SIGN_IN"):
+            raise RuntimeError("PORTAL_ENV=production refuses DEMO_SIGN_IN: anyone could sign in as anyone")
 
 
 def config_for(name: str | None) -> type[Config]:

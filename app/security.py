@@ -1,12 +1,16 @@
-"""Security headers on every response, error pages included, decided in one place."""
+"""Security headers on every response, error pages included, decided in one place; the CSRF failure page."""
 
 from __future__ import annotations
 
 import time
 
 from flask import Flask, Response, current_app, g, request
+from flask_wtf.csrf import CSRFError
 
-from app.delivery_points import current_point
+from app.access import SIGNED_IN
+from app.auth.session import get_current_user
+from app.delivery_points import DeliveryPoint, current_point
+from app.rendering import render
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -30,8 +34,43 @@ def frame_ancestors() -> str:
     return "'none'"
 
 
+def keep_personal_data_out_of_caches(response: Response) -> None:
+    """Forbid storing responses that may show personal data; keep shared caches off the rest for signed-in people.
+
+    Personal data: every response of a `signed_in` route, and every HTML page while someone is signed in (the
+    header shows their name). Other responses for a signed-in person (theme tokens) may carry the session cookie,
+    so they become `private`: a browser may keep them, a shared proxy may not.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "access", None) == SIGNED_IN or (get_current_user() and response.mimetype == "text/html"):
+        response.headers["Cache-Control"] = "no-store"
+    elif get_current_user():
+        response.cache_control.public = False
+        response.cache_control.private = True
+
+
+def _point_of_host() -> DeliveryPoint | None:
+    host = (request.host or "").rsplit(":", 1)[0].lower().rstrip(".")
+    points: dict[str, DeliveryPoint] = current_app.extensions.get("delivery_points", {})
+    return next((point for point in points.values() if host in point.hosts), None)
+
+
+def csrf_failure_page(exc: CSRFError) -> Response:
+    """Answer a form without a valid CSRF token with the delivery point's 400 page.
+
+    Flask-WTF checks the token in a before_request hook that runs before the delivery point is resolved, so the
+    generic error handler would only see an unknown point and answer in plain text.
+    """
+    if "point" not in g and (point := _point_of_host()) is not None:
+        g.point = point
+    if "point" not in g:
+        return Response("400\n", status=400, mimetype="text/plain")
+    return render("errors/400.html", status=400)
+
+
 def init_security_headers(app: Flask) -> None:
-    """Add CSP, framing, sniffing, referrer and timing headers to every response."""
+    """Add CSP, framing, sniffing, referrer and timing headers to every response; theme the CSRF failure page."""
+    app.register_error_handler(CSRFError, csrf_failure_page)
 
     @app.before_request
     def _start_clock() -> None:
@@ -50,6 +89,7 @@ def init_security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         response.vary.add("HX-Request")
+        keep_personal_data_out_of_caches(response)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         return response

@@ -274,6 +274,7 @@ def main() -> None:
             portal_env = {
                 "PORTAL_ENV": "production",
                 "SECRET_KEY": secrets.token_hex(32),
+                "REGISTRY_IDENTITY_SECRET": secrets.token_hex(32),
                 "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
                 "REGISTRY_CACHE": "sqlite",
                 "REGISTRY_CACHE_PATH": str(tmp / "cache"),

@@ -72,6 +72,17 @@ def featured_services(point: DeliveryPoint) -> tuple[Service, ...]:
     return tuple(found)
 
 
+def services_by_id(service_ids: set[str]) -> dict[str, Service]:
+    """Return the named services that still exist (each answer is cached by the client)."""
+    found = {}
+    for service_id in sorted(service_ids):
+        try:
+            found[service_id] = Service.from_json(_client().get_service(service_id))
+        except RegistryNotFound:
+            continue
+    return found
+
+
 def get_institution(institution_id: str) -> Institution:
     """Return an institution, or abort with 404."""
     try:

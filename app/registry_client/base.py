@@ -4,6 +4,11 @@ This is the only module of the portal that speaks HTTP to the registry. Freshnes
 `Cache-Control` (requests-cache with `cache_control=True`); expired entries are revalidated with `If-None-Match`.
 When the registry fails (network error, timeout, 5xx, 429, a broken body) a cached copy up to `stale_if_error`
 seconds past its expiry is served instead, and `served_stale()` tells the page to say so.
+
+Writes and personal reads (`send_json`, `get_json(token=...)`) never touch the cache. They are retried by this
+module, not by urllib3, because whether a retry is safe depends on the request: GET, PUT and DELETE are idempotent;
+a POST is sent once unless it carries an Idempotency-Key, which makes the registry answer a repeat with the stored
+response (and 409 while the first one is still being processed, which is waited out).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import random
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -41,6 +48,14 @@ BACKOFF_JITTER: Final = 0.1
 BACKOFF_MAX: Final = 1.0
 RETRY_STATUSES: Final = (502, 503, 504)
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD"})
+# send_json: the methods it sends, and those a retry cannot apply twice (a POST only with an Idempotency-Key).
+SEND_METHODS: Final = frozenset({"GET", "POST", "PUT", "DELETE"})
+RETRYABLE_METHODS: Final = frozenset({"GET", "PUT", "DELETE"})
+# How long to wait before asking again about a keyed POST that the registry is still processing (409), when its
+# Retry-After says nothing usable; never less than IN_FLIGHT_MIN_WAIT, so a "Retry-After: 0" cannot spin.
+IN_FLIGHT_WAIT: Final = 1.0
+IN_FLIGHT_MIN_WAIT: Final = 0.2
+MAX_IDEMPOTENCY_KEY: Final = 200
 SQLITE_LOCK_WAIT: Final = 0.5
 
 request_id: ContextVar[str | None] = ContextVar("registry_request_id", default=None)
@@ -53,6 +68,9 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Paths are relative to the base URL and made of plain segments: no scheme, host, "..", query, "%" or backslash.
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9._~-]+)*")
 _JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9.+-]+\+)?json", re.IGNORECASE)
+# What the registry accepts as an Idempotency-Key, minus spaces (which it would strip): visible ASCII.
+_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}")
+_RETRY_AFTER = Retry(0)  # only for its Retry-After parser (seconds or an HTTP date)
 
 
 def served_stale() -> bool:
@@ -188,6 +206,9 @@ class RegistryClient:
             )
 
         adapter = HTTPAdapter(max_retries=_retry_policy(retries, max_retry_after))
+        # No urllib3 retries at all for the uncached session: urllib3 would resend a POST whose connection failed,
+        # and retries of writes follow the rules of _send_uncached instead.
+        once = HTTPAdapter(max_retries=0)
         self._session = requests_cache.CachedSession(
             backend=_make_cache(cache_backend, cache_name, cache_max_entries),
             # The registry's Cache-Control decides freshness; an answer without any is kept only if it has an
@@ -204,11 +225,11 @@ class RegistryClient:
             # context, and "from cache and expired" would no longer mean "the registry failed".
             stale_while_revalidate=False,
         )
-        # Requests carrying a person's token never touch the cache, not even to read or evict an entry.
+        # Requests carrying a person's token, and writes, never touch the cache, not even to read or evict an entry.
         self._private_session = requests.Session()
-        for session in (self._session, self._private_session):
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+        for session, session_adapter in ((self._session, adapter), (self._private_session, once)):
+            session.mount("http://", session_adapter)
+            session.mount("https://", session_adapter)
             session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
             # No proxies, CA bundles or ~/.netrc credentials from the environment: the client talks only to the
             # configured registry, and .netrc could add an Authorization header to cached requests.
@@ -229,7 +250,8 @@ class RegistryClient:
         headers = {"X-Request-ID": current_request_id()}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-            return self._decode(self._send(self._private_session, url, query, headers), cached=False)
+            response = self._send_uncached("GET", path, url, query, headers, None, retryable=True, keyed=False)
+            return self._decode(response, cached=False)
         try:
             return self._decode(self._send(self._session, url, query, headers), cached=True)
         except RegistryError as error:
@@ -237,6 +259,43 @@ class RegistryClient:
                 raise
             logger.warning("registry GET %s failed (%s); serving a cached copy", path, error)
             return self._decode(stale, cached=True)
+
+    def send_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str | int | None] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[int, Any]:
+        """Send `method` to `path` without any cache; return the 2xx status and its JSON (None for an empty answer).
+
+        `body` goes as JSON. GET, PUT and DELETE are retried like a cached GET (connection errors, timeouts, 502,
+        503, 504); a POST is sent exactly once unless `idempotency_key` is given, and then also retried, waiting
+        out a 409 that says the first request with the key is still being processed. Every retry stays within
+        `worst_case_seconds`. Failures raise RegistryError or the subclass the answer means (RegistryNotFound,
+        RegistryUnauthorized, RegistryForbidden, RegistryConflict, RegistryValidationError).
+        """
+        method = method.upper()
+        if method not in SEND_METHODS:
+            raise ValueError(f"send_json sends {', '.join(sorted(SEND_METHODS))}, not {method!r}")
+        url = self.base_url + _checked_path(path)
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        sent = {**(headers or {}), "X-Request-ID": current_request_id()}
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            sent["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            if method != "POST" or not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+                raise ValueError(f"an Idempotency-Key goes with a POST and is 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII")
+            sent["Idempotency-Key"] = idempotency_key
+        keyed = idempotency_key is not None
+        retryable = method in RETRYABLE_METHODS or keyed
+        response = self._send_uncached(method, path, url, query, sent, data, retryable=retryable, keyed=keyed)
+        return response.status_code, _answer_json(response)
 
     def get_object(self, path: str, params: Mapping[str, str | int | None] | None = None) -> dict[str, Any]:
         """Return the JSON object at `path`; any other JSON value is a RegistryError."""
@@ -275,6 +334,77 @@ class RegistryClient:
         except Exception as error:
             # A failing cache backend (a locked or corrupt SQLite file) must become the same clear error page.
             raise RegistryError(f"registry client failure: {type(error).__name__}") from error
+
+    def _send_uncached(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        query: Mapping[str, str | int],
+        headers: dict[str, str],
+        data: bytes | None,
+        *,
+        retryable: bool,
+        keyed: bool,
+    ) -> requests.Response:
+        """Send through the uncached session and return the last answer, retrying only what `retryable` allows.
+
+        Failures of the registry (connection errors, timeouts, 502/503/504) are retried at most `retries` times;
+        a 409 to a `keyed` POST (the same key still being processed) is asked again after its Retry-After. No
+        retry starts unless a whole attempt still fits into `worst_case_seconds` from the first one.
+        """
+        connect, read = self.timeout
+        deadline = time.monotonic() + self.worst_case_seconds
+        failures = 0
+        while True:
+            outcome = self._attempt(method, url, query, headers, data)
+            answer = outcome if isinstance(outcome, requests.Response) else None
+            status = answer.status_code if answer is not None else None
+            wait: float | None = None
+            if answer is None or status in RETRY_STATUSES:
+                if retryable and failures < self.retries:
+                    failures += 1
+                    wait = self._retry_after(answer)
+                    wait = _backoff(failures) if wait is None else wait
+            elif keyed and status == 409 and "Retry-After" in answer.headers:
+                # Only the in-flight 409 of a keyed POST carries Retry-After; it ends with the stored answer.
+                after = self._retry_after(answer)
+                wait = IN_FLIGHT_WAIT if after is None else min(max(after, IN_FLIGHT_MIN_WAIT), IN_FLIGHT_WAIT)
+            if wait is None or time.monotonic() + wait + connect + read > deadline:
+                if isinstance(outcome, RegistryError):
+                    raise outcome
+                return outcome
+            # Only the method, path and what went wrong: never headers (the identity) nor bodies (answers).
+            reason = f"registry answered {status}" if answer is not None else str(outcome)
+            logger.warning("registry %s %s: %s; retrying in %.1f s", method, path, reason, wait)
+            time.sleep(wait)
+
+    def _attempt(
+        self, method: str, url: str, query: Mapping[str, str | int], headers: dict[str, str], data: bytes | None
+    ) -> requests.Response | RegistryError:
+        """Send one request: return its answer, or the failure that a retry may overcome (unreachable, too slow)."""
+        try:
+            return self._private_session.request(
+                method, url, params=query, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+        except (requests.Timeout, requests.ConnectionError) as error:
+            failure = RegistryError(
+                "the registry did not answer in time" if _timed_out(error) else "cannot reach the registry"
+            )
+            failure.__cause__ = error
+            return failure
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            raise RegistryError(f"broken answer from the registry: {type(error).__name__}") from error
+
+    def _retry_after(self, response: requests.Response | None) -> float | None:
+        """Return the answer's Retry-After in seconds, capped at `max_retry_after`; None without a usable one."""
+        value = response.headers.get("Retry-After") if response is not None else None
+        if value is None:
+            return None
+        try:
+            return min(_RETRY_AFTER.parse_retry_after(value), self.max_retry_after)
+        except urllib3.exceptions.InvalidHeader:
+            return None
 
     def _decode(self, response: requests.Response, *, cached: bool) -> Any:
         """Return the JSON body of a 200 answer, or raise the error that the answer means."""
@@ -321,6 +451,29 @@ class RegistryClient:
             self._session.cache.delete(requests=[request])
         except Exception:
             logger.warning("registry cache entry could not be dropped", exc_info=True)
+
+
+def _answer_json(response: requests.Response) -> Any:
+    """Return the JSON body of a 2xx answer (None if it has none), or raise the error that the answer means."""
+    if not 200 <= response.status_code < 300:
+        raise error_for_status(response.status_code, response.headers.get("Content-Type", ""), response.content)
+    if response.status_code == 204 or not response.content:
+        return None
+    content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
+    try:
+        if not _JSON_MEDIA_TYPE.fullmatch(content_type):
+            raise ValueError(f"Content-Type {content_type!r}")
+        return json.loads(response.content)
+    except ValueError as error:
+        raise RegistryError(
+            f"malformed JSON from the registry: {clean_detail(str(error))}", status=response.status_code
+        ) from error
+
+
+def _backoff(failures: int) -> float:
+    """Return the wait before retry number `failures` (1, 2, ...): exponential with jitter, at most BACKOFF_MAX."""
+    jitter = random.random() * BACKOFF_JITTER  # noqa: S311  # spreading retries out, not a secret
+    return min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (failures - 1) + jitter)
 
 
 def _timed_out(error: requests.RequestException) -> bool:

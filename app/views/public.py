@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import frameable, public
 from app.delivery_points import current_point
-from app.models import catalogue_api
+from app.models import applications_api, catalogue_api
 from app.models.catalogue import AUDIENCES, LEVELS
 from app.rendering import render
 from app.views.catalogue_query import parse_catalogue_query, query_args
@@ -85,10 +85,13 @@ def catalogue(lang: str) -> Response | BaseResponse:
 
 
 def _service(template: str, service_id: str) -> Response:
+    found = catalogue_api.get_service(current_point, service_id)
     return render(
         template,
-        service=catalogue_api.get_service(current_point, service_id),
+        service=found,
         institutions=catalogue_api.institutions(),
+        # Services with a form in the registry are applied for here; others link to their own e-service.
+        apply_here=found.can_apply_online and applications_api.has_online_form(found.id),
     )
 
 

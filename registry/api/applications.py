@@ -252,7 +252,8 @@ def save_draft(draft_id: str) -> Response:
     _check_fields(body, {"answers": dict}, {"current_page": (str, type(None))})
     definition = load_definition(_form(draft.service, draft.form, draft.form_version).definition)
     page = body.get("current_page")
-    if page is not None and page not in {p.id for p in definition.pages}:
+    # "check" is the check-your-answers step that follows the last page.
+    if page is not None and page not in {p.id for p in definition.pages} | {"check"}:
         raise ApiProblem(422, "The draft is not valid.", errors=[{"pointer": "#/current_page", "detail": "unknown"}])
     draft.answers = clean_answers(definition, body["answers"])
     draft.current_page = page

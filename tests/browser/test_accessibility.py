@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.fixtures.browser import POINT_HOSTS, LivePortal
 
 pytestmark = pytest.mark.browser
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 PAGES = {
     "home": "/{lang}/",
     "catalogue": "/{lang}/services?q=pabalsts",
     "service": "/{lang}/services/dzivesvietas-deklaresana",
     "institution": "/{lang}/institutions/vsaa",
     "embed-catalogue": "/{lang}/embed/services",
+    "sign-in": "/{lang}/sign-in",
 }
 CASES = [(point, "lv", kind) for point in POINT_HOSTS for kind in PAGES] + [("latvija", "en", kind) for kind in PAGES]
 
@@ -57,3 +61,71 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page: Page) -> 
     expect(page.locator("main#main")).to_be_focused()
     page.keyboard.press("Tab")  # the next stop is inside main, not back in the header
     expect(page.get_by_label("Meklēt pakalpojumu")).to_be_focused()
+
+
+def tab_to(page: Page, target: Locator, limit: int = 40) -> None:
+    """Press Tab until `target` has focus (as a keyboard user would), failing after `limit` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} never got focus with Tab")
+
+
+def test_sign_in_with_the_keyboard_only(page: Page) -> None:
+    page.goto("/lv/services?q=pabalsts")
+    tab_to(page, page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Pieteikties"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_title(re.compile(r"^Pieteikties – "))
+
+    first = page.get_by_role("radio", name="Līga Bērziņa")
+    tab_to(page, first)
+    page.keyboard.press("Space")
+    expect(first).to_be_checked()
+    page.keyboard.press("ArrowDown")  # arrows move within the group, as in every radio group
+    expect(page.get_by_role("radio", name="Jānis Ozoliņš")).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Pieteikties"), limit=2)  # the button right after the group
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/lv/services\?q=pabalsts$"))  # back where the person started
+    account = page.get_by_role("navigation", name="Jūsu konts")
+    expect(account).to_contain_text("Jānis Ozoliņš")
+    sign_out = account.get_by_role("button", name="Iziet")
+    tab_to(page, sign_out)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/lv/$"))
+    expect(page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Pieteikties")).to_be_visible()
+
+
+def test_sign_in_errors_are_announced_and_linked(page: Page) -> None:
+    page.goto("/lv/sign-in")
+    page.get_by_role("button", name="Pieteikties").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()  # moved there on load, so it is read first
+    expect(page).to_have_title(re.compile(r"^Kļūda: Pieteikties – "))
+    summary.get_by_role("link").click()
+    expect(page.get_by_role("radio", name="Līga Bērziņa")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("person", ["Līga Bērziņa", "Elīna Žagare"])
+def test_no_axe_violations_when_signed_in(page: Page, axe: Axe, person: str) -> None:
+    page.goto("/lv/sign-in")
+    page.get_by_role("radio", name=person).check()
+    page.get_by_role("button", name="Pieteikties").click()
+    expect(page.get_by_role("navigation", name="Jūsu konts")).to_contain_text(person)
+    for path in ("/lv/", "/lv/services/dzivesvietas-deklaresana"):
+        page.goto(path)
+        results = axe.run(
+            page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+        )
+        assert results.violations_count == 0, results.generate_report()
+
+
+def test_signed_in_header_reflows_at_320_px(page: Page) -> None:
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/lv/sign-in")
+    page.get_by_role("radio", name="Elīna Žagare").check()
+    page.get_by_role("button", name="Pieteikties").click()
+    expect(page.get_by_role("button", name="Iziet")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"horizontal scroll at 320 px: scrollWidth {width}"

@@ -8,7 +8,7 @@ import pytest
 import requests
 from flask import Flask
 
-from app.access import PUBLIC
+from app.access import PUBLIC, SIGNED_IN
 from tests.fixtures.portal import Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
 
@@ -17,7 +17,15 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize(
     "path",
-    ["/lv/", "/lv/services", "/lv/services/pases-izsniegsana", "/lv/institutions/pmlp", "/lv/nothing", "/de/"],
+    [
+        "/lv/",
+        "/lv/services",
+        "/lv/services/pases-izsniegsana",
+        "/lv/institutions/pmlp",
+        "/lv/nothing",
+        "/de/",
+        "/lv/sign-in",  # sign-in pages are never frameable
+    ],
 )
 def test_every_response_has_the_security_headers(browser: Browser, path: str) -> None:
     response = browser.get(path)
@@ -57,12 +65,14 @@ def test_only_embed_routes_may_be_framed_and_only_by_the_points_origins(
 
 
 def test_every_route_declares_who_may_use_it(portal_app: Flask) -> None:
-    undeclared = [
-        rule.rule
+    """Each route is `@public` or `@signed_in` (a new kind of access must be added here on purpose)."""
+    declared = {
+        rule.rule: getattr(portal_app.view_functions[rule.endpoint], "access", None)
         for rule in portal_app.url_map.iter_rules()
-        if rule.endpoint != "static" and getattr(portal_app.view_functions[rule.endpoint], "access", None) != PUBLIC
-    ]
-    assert undeclared == []
+        if rule.endpoint != "static"
+    }
+    assert {rule: access for rule, access in declared.items() if access not in (PUBLIC, SIGNED_IN)} == {}
+    assert declared["/<lang>/sign-in"] == PUBLIC and declared["/<lang>/sign-out"] == PUBLIC
 
 
 def test_public_urls_stay(portal_app: Flask) -> None:
@@ -76,6 +86,7 @@ def test_public_urls_stay(portal_app: Flask) -> None:
         "/<lang>/institutions/<institution_id>",
         "/<lang>/embed/services",
         "/<lang>/embed/services/<service_id>",
+        "/<lang>/sign-in",
         "/healthz",
     } <= rules
 

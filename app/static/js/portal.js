@@ -18,4 +18,23 @@
       target.focus();
     }
   });
+  // An error summary gets focus when the page loads, so screen-reader and keyboard users hear it first.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-focus-on-load]");
+    if (summary) {
+      summary.focus();
+    }
+  });
+  // A second click on "send" while the first is on its way does nothing (the server would answer it once anyway).
+  document.addEventListener("submit", function (event) {
+    var button = event.target.querySelector("[data-prevent-double-submit]");
+    if (!button) {
+      return;
+    }
+    if (button.getAttribute("aria-disabled") === "true") {
+      event.preventDefault();
+      return;
+    }
+    button.setAttribute("aria-disabled", "true");
+  });
 })();

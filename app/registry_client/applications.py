@@ -1,0 +1,135 @@
+"""Apply online: a person's drafts and applications, and the public forms they are filled in from, one line each.
+
+Everything under /me and /applications is personal: it is sent with the person's signed identity token in
+`X-Portal-Identity`, never cached and never logged (neither the token nor the answers). Forms are public and, being
+immutable versions, cached like the catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .base import RegistryClient
+from .catalogue import API, slug
+from .errors import RegistryError, RegistryNotFound, RegistryUnauthorized
+
+IDENTITY_HEADER: Final = "X-Portal-Identity"
+# Draft and application ids are random 32-hex strings (registry/api/applications.py RESOURCE_ID).
+_RESOURCE_ID = re.compile(r"[0-9a-f]{32}")
+# A signed identity (itsdangerous, URL-safe) is visible ASCII; the registry refuses anything over 4096 characters.
+_IDENTITY_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
+MAX_FORM_VERSION: Final = 1_000_000
+
+
+def resource_id(value: object, kind: str = "resource") -> str:
+    """Return `value` if it is a draft or application id, else raise RegistryNotFound without asking the registry."""
+    if isinstance(value, str) and _RESOURCE_ID.fullmatch(value):
+        return value
+    raise RegistryNotFound(f"{kind} ids are 32 lower-case hexadecimal digits")
+
+
+def form_version(value: object) -> int:
+    """Return `value` if it can be a form version number, else raise RegistryNotFound without asking the registry."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_FORM_VERSION:
+        return value
+    raise RegistryNotFound("form versions are whole numbers from 1")
+
+
+def _identity_headers(identity_token: object) -> dict[str, str]:
+    """Return the header carrying the identity; a token that cannot be one is refused before any request."""
+    if isinstance(identity_token, str) and _IDENTITY_TOKEN.fullmatch(identity_token):
+        return {IDENTITY_HEADER: identity_token}
+    # The token itself is never part of a message: it identifies a person.
+    raise RegistryUnauthorized("the identity token is missing or malformed")
+
+
+class ApplicationsClient(RegistryClient):
+    """A person's drafts and applications (uncached, with their identity token) and the public service forms."""
+
+    def __init__(self, base_url: str, **options: Any) -> None:
+        """Configure the client for the registry root `base_url` (the API lives under /api/v1 of it)."""
+        if base_url.rstrip("/").endswith("/api/v1"):
+            # Otherwise every call would go to /api/v1/api/v1/... and every page would be a 404.
+            raise ValueError(f"pass the registry's root URL, not its API root: {base_url!r}")
+        super().__init__(base_url, **options)
+
+    # Forms (public, cached) ------------------------------------------------------------------------------------
+
+    def get_form(self, service_id: str, form: str = "application", version: int | None = None) -> dict[str, Any]:
+        """Return a form of a service, the newest version or the given one: version, definition, answers_schema."""
+        path = f"{API}services/{slug(service_id, 'service')}/forms/{slug(form, 'form')}"
+        return self.get_object(path if version is None else f"{path}/versions/{form_version(version)}")
+
+    # Drafts ----------------------------------------------------------------------------------------------------
+
+    def create_draft(self, identity_token: str, service_id: str, form: str = "application") -> dict[str, Any]:
+        """Start a draft of the newest version of a service's form (RegistryForbidden for another audience)."""
+        body = {"service": slug(service_id, "service"), "form": slug(form, "form")}
+        return self._document("POST", "me/drafts", identity_token, body=body)
+
+    def list_drafts(self, identity_token: str, *, page: int = 1, per_page: int = 20) -> dict[str, Any]:
+        """Return the person's drafts, most recently saved first, without answers: items, total, page, per_page."""
+        return self._document("GET", "me/drafts", identity_token, params={"page": page, "per_page": per_page})
+
+    def get_draft(self, identity_token: str, draft_id: str) -> dict[str, Any]:
+        """Return one of the person's drafts with its answers (RegistryNotFound for anybody else's)."""
+        return self._document("GET", f"me/drafts/{resource_id(draft_id, 'draft')}", identity_token)
+
+    def save_draft(
+        self, identity_token: str, draft_id: str, answers: Mapping[str, Any], current_page: str | None = None
+    ) -> dict[str, Any]:
+        """Save a draft's answers (incomplete is fine) and its page; return the draft as stored (answers cleaned)."""
+        body = {"answers": dict(answers), "current_page": current_page}
+        return self._document("PUT", f"me/drafts/{resource_id(draft_id, 'draft')}", identity_token, body=body)
+
+    def delete_draft(self, identity_token: str, draft_id: str) -> None:
+        """Delete one of the person's drafts."""
+        self._personal("DELETE", f"me/drafts/{resource_id(draft_id, 'draft')}", identity_token)
+
+    # Applications ----------------------------------------------------------------------------------------------
+
+    def submit(self, identity_token: str, *, draft_id: str, idempotency_key: str) -> dict[str, Any]:
+        """Submit a draft; the same key (one per submit form shown) makes a retry or a second click harmless."""
+        body = {"draft_id": resource_id(draft_id, "draft")}
+        return self._document("POST", "applications", identity_token, body=body, idempotency_key=idempotency_key)
+
+    def list_applications(self, identity_token: str, *, page: int = 1, per_page: int = 20) -> dict[str, Any]:
+        """Return the person's applications, newest first, with their status: items, total, page, per_page."""
+        return self._document("GET", "me/applications", identity_token, params={"page": page, "per_page": per_page})
+
+    def get_application(self, identity_token: str, application_id: str) -> dict[str, Any]:
+        """Return one of the person's applications with its answers and timeline."""
+        return self._document("GET", f"me/applications/{resource_id(application_id, 'application')}", identity_token)
+
+    def withdraw(self, identity_token: str, application_id: str) -> dict[str, Any]:
+        """Withdraw an undecided application (RegistryConflict once decided or withdrawn); sent once, never retried."""
+        path = f"me/applications/{resource_id(application_id, 'application')}/withdraw"
+        return self._document("POST", path, identity_token)
+
+    # Transport -------------------------------------------------------------------------------------------------
+
+    def _personal(
+        self,
+        method: str,
+        path: str,
+        identity_token: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str | int | None] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one personal request under the API root with the identity; return the JSON answer (or None)."""
+        headers = _identity_headers(identity_token)
+        _, data = self.send_json(
+            method, API + path, body=body, params=params, headers=headers, idempotency_key=idempotency_key
+        )
+        return data
+
+    def _document(self, method: str, path: str, identity_token: str, **options: Any) -> dict[str, Any]:
+        """Like _personal, for answers that are JSON objects; anything else is a RegistryError."""
+        data = self._personal(method, path, identity_token, **options)
+        if not isinstance(data, dict):
+            raise RegistryError(f"expected a JSON object from {method} {path}, got {type(data).__name__}")
+        return data
