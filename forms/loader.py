@@ -21,6 +21,7 @@ from forms import model
 from forms.model import (
     CHOICE_TYPES,
     DECLARATION_ID,
+    QUESTION_TYPES,
     Compare,
     Condition,
     Errors,
@@ -54,25 +55,7 @@ RESERVED_IDS = frozenset(
     }
 )
 # Types whose answer a condition can compare; address, file and group answers are objects and lists of objects.
-COMPARABLE_TYPES = frozenset(
-    {
-        "text",
-        "long_text",
-        "number",
-        "money",
-        "date",
-        "email",
-        "phone",
-        "personal_code",
-        "company_number",
-        "iban",
-        "postal_code",
-        "single_choice",
-        "multiple_choice",
-        "yes_no",
-        "declaration",
-    }
-)
+COMPARABLE_TYPES = frozenset(QUESTION_TYPES) - {"address", "file", "group", "info"}
 ORDERED_TYPES = frozenset({"number", "money", "date"})
 BOOLEAN_TYPES = frozenset({"yes_no", "declaration"})
 OPERATORS = ("equals", "one_of", "greater_than", "less_than")
