@@ -61,6 +61,12 @@ def _error_items(form: Any) -> list[tuple[str, str]]:
     return items
 
 
+def _shown_on_page(definition: FormDefinition, page_id: str, answers: dict[str, Any]) -> set[str]:
+    """Return the ids of the questions of a page that take an answer and are shown for `answers`."""
+    on_page = {q.id for q in definition.page(page_id).questions if q.type != "info"}
+    return {q.id for q in visible_questions(definition, answers)} & on_page
+
+
 @bp.get("/<lang>/services/<service_id>/apply")
 @signed_in
 def apply(lang: str, service_id: str) -> BaseResponse:
@@ -97,7 +103,10 @@ def page(lang: str, draft_id: str, page_id: str) -> Response | BaseResponse:
             page_questions = {q.id for q in definition.page(page_id).questions}
             kept = {k: v for k, v in draft.answers.items() if k not in page_questions}
             answers = clean_answers(definition, {**kept, **form_to_answers(form)})
-            following = _next_page(definition, answers, page_id)
+            # An answer may show a question on this same page that the form did not have yet (without JavaScript it
+            # cannot appear in place): stay on the page so the person answers it before moving on.
+            newly_shown = _shown_on_page(definition, page_id, answers) - set(form.meta.questions)
+            following = page_id if newly_shown else _next_page(definition, answers, page_id)
             applications_api.save_draft(draft, answers, following)
             if following == CHECK:
                 return _redirect(".check", lang=lang, draft_id=draft.id)
