@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import abort, current_app
 
-from app.auth.session import identity_token
+from app.auth.session import get_current_user, identity_token
 from app.registry_client.applications import ApplicationsClient
 from app.registry_client.errors import RegistryError, RegistryNotFound
 from forms.loader import load_definition
 from forms.model import FormDefinition
+from identity import Identity
 
 
 def _client() -> ApplicationsClient:
@@ -111,12 +112,28 @@ def has_online_form(service_id: str) -> bool:
     return True
 
 
+def _prefilled(definition: FormDefinition, person: Identity) -> dict[str, Any]:
+    """Return answers known from the signed identity, so nobody types their own name or code again (WCAG 3.3.7)."""
+    known = {
+        "person.name": person.name,
+        "person.personal_code": person.sub,
+        "company.registration_number": person.company,
+        "company.name": person.company_name,
+    }
+    return {q.id: known[q.prefill] for q in definition.questions() if q.prefill and known.get(q.prefill)}
+
+
 def start_or_resume(service_id: str) -> Draft:
-    """Return the person's draft for this service, or start one: an application is never started twice."""
+    """Return the person's draft for this service, or start one (prefilled): an application is never started twice."""
     for data in _client().list_drafts(identity_token())["items"]:
         if data["service"] == service_id:
             return Draft.from_json(data)
-    return Draft.from_json(_client().create_draft(identity_token(), service_id))
+    draft = Draft.from_json(_client().create_draft(identity_token(), service_id))
+    person = get_current_user()
+    answers = _prefilled(form_definition(draft.service, draft.form, draft.form_version), person) if person else {}
+    if not answers:
+        return draft
+    return Draft.from_json(_client().save_draft(identity_token(), draft.id, answers, draft.current_page))
 
 
 def get_draft(draft_id: str) -> Draft:

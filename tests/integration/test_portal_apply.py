@@ -116,3 +116,10 @@ def test_a_page_that_does_not_exist_or_is_hidden_is_not_found(person: Browser) -
 def test_services_without_an_online_form_cannot_be_applied_for(person: Browser) -> None:
     assert person.get("/lv/services/mirsanas-fakta-registracija-valmiera/apply").status_code == 404
     assert person.get("/lv/services/no-such-service/apply").status_code == 404
+
+
+def test_known_data_is_prefilled_from_the_signed_identity(person: Browser) -> None:
+    page_url = person.get("/lv/services/dzivesvietas-deklaresana/apply").headers["Location"]
+    html = person.page(page_url)
+    assert 'value="161175-19997"' in html  # Līga's personal code, from her identity
+    assert "Līga Bērziņa" in html
