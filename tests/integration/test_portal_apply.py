@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fixtures.portal import Browser, make_portal
+from tests.fixtures.html_checks import page_problems
+from tests.fixtures.portal import POINT_HOSTS, Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
 from tests.integration.test_portal_sign_in import HOST, LIGA, csrf_token, sign_in_as
 
@@ -21,6 +22,10 @@ def person(applications_registry: RegistryProcess) -> Iterator[Browser]:
         browser = Browser(client)
         assert sign_in_as(browser, LIGA).status_code == 303
         yield browser
+
+
+def browser_host(point: str) -> str:
+    return POINT_HOSTS[point]
 
 
 def post(browser: Browser, path: str, data: dict[str, object]) -> object:
@@ -123,3 +128,45 @@ def test_known_data_is_prefilled_from_the_signed_identity(person: Browser) -> No
     html = person.page(page_url)
     assert 'value="161175-19997"' in html  # Līga's personal code, from her identity
     assert "Līga Bērziņa" in html
+
+
+@pytest.mark.parametrize("point", ["latvija", "viss", "riga", "valmiera"])
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_journey_pages_are_well_formed_on_every_point(
+    applications_registry: RegistryProcess, point: str, lang: str
+) -> None:
+    with make_portal(applications_registry.url).test_client() as client:
+        browser = Browser(client)
+        html = browser.page(f"/{lang}/sign-in", point, lang=lang)
+        signed = browser.client.post(
+            f"/{lang}/sign-in",
+            data={"csrf_token": csrf_token(html), "person": "elina-zagare"},
+            headers={"Host": browser_host(point)},
+        )
+        assert signed.status_code == 303
+        page_url = browser.get(f"/{lang}/services/e-adreses-izveide/apply", point).headers["Location"]
+        form_html = browser.page(page_url, point, lang=lang)
+        invalid = browser.client.post(
+            page_url, data={"csrf_token": csrf_token(form_html)}, headers={"Host": browser_host(point)}
+        )
+        assert invalid.status_code == 422
+        assert page_problems(invalid.get_data(as_text=True), lang=lang) == []
+        browser.client.post(
+            page_url,
+            data={
+                "csrf_token": csrf_token(form_html),
+                "notification_email": "elina@example.lv",
+                "notification_channels": "email",
+            },
+            headers={"Host": browser_host(point)},
+        )
+        browser.page(f"/{lang}/my/applications", point, lang=lang)
+        # Send it, so the next point starts a new draft of this person's e-address application.
+        check = browser.page(page_url.rsplit("/pages/", 1)[0] + "/check", point, lang=lang)
+        sent = browser.client.post(
+            page_url.rsplit("/pages/", 1)[0] + "/check",
+            data={"csrf_token": csrf_token(check), "declaration": "y"},
+            headers={"Host": browser_host(point)},
+        )
+        assert sent.status_code == 303
+        browser.page(sent.headers["Location"], point, lang=lang)
