@@ -38,8 +38,15 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@
 
+# libmagic checks uploaded files by content; DejaVu fonts carry the Latvian letters into PDF receipts.
+SYSTEM_PACKAGES := libmagic1 fonts-dejavu-core
+
+.PHONY: system
+system: ## Install the Debian libraries the programs load (libmagic, DejaVu fonts) if missing
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
+
 .PHONY: install
-install: $(VENV)/.installed app/static/vendor/htmx.min.js $(MO_FILES) ## Create .venv, install Python and npm dependencies, compile translations
+install: system $(VENV)/.installed app/static/vendor/htmx.min.js $(MO_FILES) ## Create .venv, install Python and npm dependencies, compile translations
 
 .PHONY: browser
 browser: ## Install Debian chromium for browser tests (if missing)
