@@ -97,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount the public pages, sign-in (only with a provider: DEMO_SIGN_IN for now) and the status endpoint."""
     from app.auth import init_auth
     from app.auth.providers import configured_provider
-    from app.views import applications, auth, public, status
+    from app.views import applications, auth, documents, public, status
 
     sign_in_provider = configured_provider(app.config)
     init_auth(app, sign_in_provider)
@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     if sign_in_provider is not None:
         app.register_blueprint(auth.bp)
     app.register_blueprint(applications.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(status.bp)
     # Templates link to pages of other features only when those are mounted (e.g. "My applications").
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

@@ -23,6 +23,9 @@ class Config:
     # (connect, read) seconds for registry calls; retries apply to GETs only.
     REGISTRY_TIMEOUT = (2.0, 5.0)
     REGISTRY_RETRIES = 2
+    # A page with file uploads is the largest request. Each question sets its own lower limit, reported next to the
+    # field with the other answers kept; only a body over this gets the "too large" error page.
+    MAX_CONTENT_LENGTH = 50 * 1024 * 1024
     # Registry responses are cached in a SQLite file shared by the workers; it also serves stale copies when the
     # registry is down. "memory" keeps them per process.
     REGISTRY_CACHE = os.environ.get("REGISTRY_CACHE", "sqlite")
@@ -42,7 +45,12 @@ class Config:
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "20"))
     # However active, a sign-in lasts at most this long: it bounds the use of a copied session cookie.
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    # Pages warn this long before the session ends, with a way to stay signed in (WCAG 2.2.1): at least the two
+    # minutes our quality bar asks for, plus a margin for reading and slow networks. A shorter idle limit warns at once.
+    SESSION_WARNING_SECONDS = int(os.environ.get("SESSION_WARNING_SECONDS", "180"))
     WTF_CSRF_TIME_LIMIT = None
+    # TrueType fonts for PDF receipts and forms: DejaVu Sans has every Latvian letter (Debian: fonts-dejavu-core).
+    PDF_FONT_DIR = os.environ.get("PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
     MAX_SEARCH_LENGTH = 200
     PER_PAGE = 20
     STRICT_TEMPLATES = True

@@ -82,7 +82,9 @@ def init_security_headers(app: Flask) -> None:
             # Server time, so operators and the benchmark can tell it from network time.
             response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
         ancestors = frame_ancestors()
-        response.headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {ancestors}"
+        # A download of a person's file keeps its stricter policy (sandbox: nothing in it runs, even if opened).
+        if "sandbox" not in response.headers.get("Content-Security-Policy", ""):
+            response.headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {ancestors}"
         if ancestors == "'none'":
             response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"

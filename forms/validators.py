@@ -241,6 +241,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lv": "Izvēlētajam failam jābūt mazākam par {max} MB.",
         "en": "The selected file must be smaller than {max} MB.",
     },
+    "file.empty": {
+        "lv": "Izvēlētais fails ir tukšs. Izvēlieties citu failu.",
+        "en": "The selected file is empty. Choose another file.",
+    },
+    "file.missing": {
+        "lv": "Pievienotais fails vairs nav pieejams. Pievienojiet to vēlreiz.",
+        "en": "The attached file is no longer available. Attach it again.",
+    },
+    "file.unreadable": {
+        "lv": "Failu neizdevās saglabāt. Mēģiniet vēlreiz.",
+        "en": "The file could not be saved. Try again.",
+    },
     "group.too_few": {
         "lv": "Pievienojiet vēl ierakstus. Mazākais ierakstu skaits ir {min}.",
         "en": "Add more entries. The minimum number of entries is {min}.",

@@ -7,7 +7,7 @@ which escapes them when rendered; nothing here builds HTML.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -52,6 +52,20 @@ class UnknownQuestionType(ValueError):
     """A question type the builder has no field for."""
 
 
+class StoredFileField(FileField):  # type: ignore[misc]
+    """A file input that keeps the file answered earlier unless a new one is chosen.
+
+    A browser sends an empty part for a file input left alone; FileField would take that as "no file" and the
+    stored answer would be lost on every later save of the page.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Take a new upload if one was chosen; otherwise keep the data the field was built with."""
+        upload = next((value for value in valuelist if getattr(value, "filename", None)), None)
+        if upload is not None:
+            self.data = upload
+
+
 @dataclass(frozen=True)
 class _Build:
     """What every field of one page is built with."""
@@ -75,13 +89,18 @@ def build_page_form(
     data: Mapping[str, object] | None = None,
     base: type[Form] = Form,
     today: date | None = None,
+    asked: Collection[str] | None = None,
 ) -> Form:
-    """Return the form of one page: the questions shown for `data` (the answers so far), filled with them."""
+    """Return the form of one page: the questions shown for `data` (the answers so far), filled with them.
+
+    `asked` limits the form to the questions the person was actually shown (the page as rendered, before an
+    answer on it showed more): a question that appears only now is asked next, not reported as unanswered.
+    """
     answers = dict(data or {})
     page = definition.page(page_id)
     seen = visibility(definition, answers)
     build = _Build(lang, today or riga_today(), seen.answers)
-    questions = [q for q in page.questions if seen.shows(q.id)]
+    questions = [q for q in page.questions if seen.shows(q.id) and (asked is None or q.id in asked)]
     form_class = _form_class("PageForm", base, questions, build, page=page.id)
     initial = {
         name: _kind(question).to_form(question, answers[name])
@@ -107,6 +126,19 @@ def form_to_answers(form: Form) -> dict[str, object]:
         if not is_blank(question, value):
             answers[name] = value
     return answers
+
+
+def pending_uploads(form: Form) -> list[tuple[Question, Field]]:
+    """Return the file fields of a built form that hold a new upload (groups included), with their questions."""
+    found: list[tuple[Question, Field]] = []
+    for name, question in form.meta.questions.items():
+        bound = form[name]
+        if question.type == "file" and getattr(bound.data, "filename", None):
+            found.append((question, bound))
+        elif question.type == "group":
+            for entry in cast("FieldList[FormField[Form]]", bound).entries:
+                found += pending_uploads(entry.form)
+    return found
 
 
 def _form_class(name: str, base: type[Form], questions: list[Question], build: _Build, **meta: object) -> type[Form]:
@@ -378,7 +410,7 @@ _KINDS: dict[str, _Kind] = {
     ),
     "yes_no": _Kind(RadioField, options=_yes_no_options, to_answer=_yes_no, to_form=_yes_no_form),
     "declaration": _Kind(BooleanField, to_answer=_ticked),
-    "file": _Kind(FileField, options=_file_options, to_answer=_file),
+    "file": _Kind(StoredFileField, options=_file_options, to_answer=_file),
     "group": _Kind(FieldList, options=_group_options, to_answer=_items, to_form=_items_form),
     "info": _Kind(None),
 }

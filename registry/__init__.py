@@ -76,7 +76,8 @@ def register_response_headers(app: Flask) -> None:
             response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
         # The registry serves only data: browsers must not sniff it into HTML or frame it.
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+        # setdefault: a file download sets a stricter policy of its own (sandbox).
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 

@@ -12,6 +12,8 @@ from flask.cli import with_appcontext
 from registry.catalogue.seed import SEED_DIR, read_seed, seed_problems
 from registry.db import db_session
 from registry.migrate import upgrade
+from registry.models.applications import utc_now
+from registry.models.housekeeping import purge
 from registry.models.publishers import issue_token, revoke_tokens
 from registry.models.reference import get_institution
 from registry.models.seeding import load_seed
@@ -80,6 +82,16 @@ def revoke_tokens_command(institution_id: str) -> None:
     click.echo(f"revoked {count} token(s)")
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Forget answered idempotency keys after 24 hours and uploads no application took after 7 days (run daily)."""
+    session = db_session()
+    purged = purge(session, utc_now())
+    session.commit()
+    click.echo(f"purged {purged.keys} idempotency key(s) and {purged.files} unattached file(s)")
+
+
 @click.command("openapi")
 @click.option("--check", is_flag=True, help="Fail if registry/openapi.json differs from the code.")
 def openapi_command(check: bool) -> None:
@@ -96,4 +108,11 @@ def openapi_command(check: bool) -> None:
     click.echo(f"wrote {OPENAPI_PATH}")
 
 
-commands = [db_upgrade_command, seed_command, create_token_command, revoke_tokens_command, openapi_command]
+commands = [
+    db_upgrade_command,
+    seed_command,
+    create_token_command,
+    revoke_tokens_command,
+    purge_command,
+    openapi_command,
+]

@@ -14,6 +14,8 @@ class Config:
     DATABASE_URL = os.environ.get("REGISTRY_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}")
     # Requests larger than this get a 413 problem before any parsing (imports are the largest bodies).
     MAX_CONTENT_LENGTH = int(os.environ.get("REGISTRY_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+    # Uploaded files may be larger than other bodies; each form question sets its own, lower limit.
+    MAX_FILE_BYTES = int(os.environ.get("REGISTRY_MAX_FILE_BYTES", str(20 * 1024 * 1024)))
     # How long clients and shared caches may reuse a catalogue response, and how long they may serve it stale.
     CACHE_MAX_AGE = int(os.environ.get("REGISTRY_CACHE_MAX_AGE", "60"))
     CACHE_STALE_IF_ERROR = int(os.environ.get("REGISTRY_CACHE_STALE_IF_ERROR", "86400"))

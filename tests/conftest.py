@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.registry_server",
     "tests.fixtures.fake_registry",
     "tests.fixtures.portal",
+    "tests.fixtures.applications",
     "tests.fixtures.browser",
 ]

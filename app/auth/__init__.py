@@ -2,6 +2,7 @@
 
 `current_user` is the signed-in `Identity` or stands for None; `sign_in`/`sign_out` start and end the session;
 `identity_token()` is what registry calls for a person send. Routes say who may use them with `app.access`.
+`take_stashed_form(path)` returns, once, what the person had typed on `path` when their session ran out.
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.auth.providers import SignInProvider
-from app.auth.session import current_user, get_current_user, identity_token, init_session, sign_in, sign_out
+from app.auth.session import (
+    current_user,
+    get_current_user,
+    identity_token,
+    init_session,
+    sign_in,
+    sign_out,
+    take_stashed_form,
+)
 
 __all__ = [
     "current_user",
@@ -19,6 +28,7 @@ __all__ = [
     "provider",
     "sign_in",
     "sign_out",
+    "take_stashed_form",
 ]
 
 EXTENSION = "sign_in_provider"

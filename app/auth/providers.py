@@ -24,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from flask import Response, current_app, request
 
 from app.auth.next_url import safe_next
-from app.auth.session import take_expired_notice
+from app.auth.session import has_stashed_form, take_expired_notice
 from app.rendering import render
 from forms.validators import normalise_company_number, normalise_personal_code
 from identity import Identity, InvalidIdentity, identity_from_claims
@@ -123,6 +123,8 @@ class DemoProvider:
             error=error,
             expired=take_expired_notice(),
             idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+            max_hours=current_app.config["SESSION_MAX_HOURS"],
+            answers_kept=has_stashed_form(),
         )
 
 

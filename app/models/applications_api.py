@@ -10,7 +10,7 @@ from flask import abort, current_app
 
 from app.auth.session import get_current_user, identity_token
 from app.registry_client.applications import ApplicationsClient
-from app.registry_client.errors import RegistryError, RegistryNotFound
+from app.registry_client.errors import RegistryNotFound
 from forms.loader import load_definition
 from forms.model import FormDefinition
 from identity import Identity
@@ -97,19 +97,6 @@ def form_definition(service_id: str, form: str = "application", version: int | N
         return _definition(service_id, form, version)
     except RegistryNotFound:
         abort(404)
-
-
-def has_online_form(service_id: str) -> bool:
-    """Say whether the registry publishes an application form for the service (the answer is cached).
-
-    When the registry cannot say (it is down and nothing is cached), the service page still shows, offering the
-    service's own channels: a read page never fails for want of this answer.
-    """
-    try:
-        _client().get_form(service_id, "application")
-    except RegistryError:  # RegistryNotFound included: no form
-        return False
-    return True
 
 
 def _prefilled(definition: FormDefinition, person: Identity) -> dict[str, Any]:

@@ -138,6 +138,7 @@ class Service(ServiceSummary):
     channels: tuple[Channel, ...] = ()
     contact_point: dict[str, Any] = field(default_factory=dict)
     updated_at: str | None = None
+    forms: dict[str, int] = field(default_factory=dict)  # the registry's forms of the service: name -> newest version
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Service:
@@ -188,6 +189,7 @@ class Service(ServiceSummary):
             ),
             contact_point=data.get("contact_point") or {},
             updated_at=data.get("updated_at"),
+            forms={f["form"]: int(f["version"]) for f in data.get("forms", ())},
         )
 
     @property
@@ -206,6 +208,16 @@ class Service(ServiceSummary):
     def can_apply_online(self) -> bool:
         """Say whether the person applies online (maturity level 3 or more, for people and businesses)."""
         return self.level >= 3 and self.audiences != ("institutions",)
+
+    @property
+    def offers_printable_form(self) -> bool:
+        """Say whether the portal prints the registry's application form (level 2: apply on paper, form from here)."""
+        return self.level == 2 and "application" in self.forms
+
+    @property
+    def is_applied_for_here(self) -> bool:
+        """Say whether people apply on this portal: online, with an application form the registry publishes."""
+        return self.can_apply_online and "application" in self.forms
 
     @property
     def online_channel(self) -> Channel | None:

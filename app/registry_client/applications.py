@@ -108,6 +108,25 @@ class ApplicationsClient(RegistryClient):
         path = f"me/applications/{resource_id(application_id, 'application')}/withdraw"
         return self._document("POST", path, identity_token)
 
+    # Files -----------------------------------------------------------------------------------------------------
+
+    def upload_file(self, identity_token: str, name: str, content: bytes) -> dict[str, Any]:
+        """Store an upload (RegistryValidationError with `file.type`, `file.empty`...; 413 for a file too large)."""
+        headers = _identity_headers(identity_token)
+        _, data = self.send_bytes(API + "me/files", content, params={"name": name}, headers=headers)
+        if not isinstance(data, dict):
+            raise RegistryError(f"expected a JSON object from POST me/files, got {type(data).__name__}")
+        return data
+
+    def download_file(self, identity_token: str, file_id: str) -> tuple[bytes, Mapping[str, str]]:
+        """Return one of the person's files and the registry's headers (type, disposition)."""
+        path = f"{API}me/files/{resource_id(file_id, 'file')}"
+        return self.get_bytes(path, headers=_identity_headers(identity_token))
+
+    def delete_file(self, identity_token: str, file_id: str) -> None:
+        """Delete an upload that no submitted application has taken."""
+        self._personal("DELETE", f"me/files/{resource_id(file_id, 'file')}", identity_token)
+
     # Transport -------------------------------------------------------------------------------------------------
 
     def _personal(

@@ -13,7 +13,6 @@ response (and 409 while the first one is still being processed, which is waited 
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import random
@@ -23,7 +22,6 @@ import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from threading import RLock
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 from urllib.parse import urlsplit
@@ -32,10 +30,10 @@ import requests
 import requests_cache
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests_cache.backends.base import BaseCache, DictStorage
-from requests_cache.backends.sqlite import SQLiteCache
+from requests_cache.backends.base import BaseCache
 from urllib3.util.retry import Retry
 
+from .cache import BACKOFF_FACTOR, BACKOFF_JITTER, BACKOFF_MAX, RETRY_STATUSES, is_shareable, make_cache, retry_policy
 from .errors import RegistryError, clean_detail, error_for_status
 
 logger = logging.getLogger(__name__)
@@ -43,11 +41,6 @@ logger = logging.getLogger(__name__)
 # gunicorn kills a worker after 30 s; one registry call, retries included, must end well before that.
 WORKER_TIMEOUT_SECONDS: Final = 30.0
 DEFAULT_USER_AGENT: Final = "lv-eservices-portal (registry client)"
-BACKOFF_FACTOR: Final = 0.2
-BACKOFF_JITTER: Final = 0.1
-BACKOFF_MAX: Final = 1.0
-RETRY_STATUSES: Final = (502, 503, 504)
-IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD"})
 # send_json: the methods it sends, and those a retry cannot apply twice (a POST only with an Idempotency-Key).
 SEND_METHODS: Final = frozenset({"GET", "POST", "PUT", "DELETE"})
 RETRYABLE_METHODS: Final = frozenset({"GET", "PUT", "DELETE"})
@@ -56,7 +49,6 @@ RETRYABLE_METHODS: Final = frozenset({"GET", "PUT", "DELETE"})
 IN_FLIGHT_WAIT: Final = 1.0
 IN_FLIGHT_MIN_WAIT: Final = 0.2
 MAX_IDEMPOTENCY_KEY: Final = 200
-SQLITE_LOCK_WAIT: Final = 0.5
 
 request_id: ContextVar[str | None] = ContextVar("registry_request_id", default=None)
 """The id of the portal request being served; sent as X-Request-ID so registry logs can be joined to the portal's."""
@@ -87,82 +79,6 @@ def current_request_id() -> str:
     """Return the request id to send: the context's if it is a safe token, else a fresh uuid4 hex."""
     value = request_id.get()
     return value if value is not None and _SAFE_REQUEST_ID.fullmatch(value) else uuid.uuid4().hex
-
-
-class _BoundedDictStorage(DictStorage):
-    """In-memory response storage that forgets the least recently used entries beyond `max_entries`."""
-
-    # requests-cache's memory backend is a plain dict that never forgets: every distinct search would stay in a
-    # long-lived worker's memory for good.
-
-    def __init__(self, max_entries: int) -> None:
-        """Create an empty storage holding at most `max_entries` responses."""
-        super().__init__()  # type: ignore[no-untyped-call]  # requests-cache leaves this one unannotated
-        self._max_entries = max_entries
-        self._lock = RLock()
-
-    def __getitem__(self, key: str) -> Any:
-        """Return the entry for `key` and mark it as recently used."""
-        with self._lock:
-            item = super().__getitem__(key)  # type: ignore[no-untyped-call]
-            # Dicts keep insertion order, so re-inserting moves the key to the "recently used" end.
-            self.data[key] = self.data.pop(key)
-            return item
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        """Store `value` under `key`, dropping the least recently used entries over the limit."""
-        with self._lock:
-            self.data.pop(key, None)
-            self.data[key] = value
-            while len(self.data) > self._max_entries:
-                del self.data[next(iter(self.data))]
-
-    def __delitem__(self, key: str) -> None:
-        """Remove the entry for `key`."""
-        with self._lock:
-            del self.data[key]
-
-
-def _make_cache(
-    backend: Literal["memory", "sqlite"] | BaseCache, name: str | Path | None, max_entries: int
-) -> BaseCache:
-    """Return the requests-cache backend for the client's settings."""
-    if isinstance(backend, BaseCache):
-        return backend
-    if backend == "memory":
-        cache = BaseCache(cache_name="registry")
-        cache.responses = _BoundedDictStorage(max_entries)
-        return cache
-    if backend == "sqlite":
-        if name is None:
-            raise ValueError("the sqlite registry cache needs cache_name (a file path)")
-        # JSON rather than pickle, so a tampered cache file cannot run code; WAL, so gunicorn workers can share it;
-        # a short lock wait (sqlite's default is 5 s), since a busy cache only costs a fall back to the stale copy.
-        return SQLiteCache(db_path=name, serializer="json", wal=True, timeout=SQLITE_LOCK_WAIT)
-    raise ValueError(f"unknown cache backend {backend!r}: use 'memory', 'sqlite' or a requests-cache backend")
-
-
-def _retry_policy(retries: int, max_retry_after: float) -> Retry:
-    """Return the urllib3 retry policy: GET and HEAD only, bounded backoff with jitter, capped Retry-After."""
-    supported = inspect.signature(Retry.__init__).parameters
-    options: dict[str, Any] = {}
-    if "backoff_jitter" in supported:  # urllib3 >= 2.0
-        options["backoff_jitter"] = BACKOFF_JITTER
-    # Without urllib3's cap a "Retry-After: 3600" would hold the worker for an hour, so Retry-After is only
-    # honoured where it can be capped; otherwise the ordinary (bounded) backoff applies.
-    respect_retry_after = "retry_after_max" in supported
-    if respect_retry_after:
-        options["retry_after_max"] = max_retry_after
-    return Retry(
-        total=retries,
-        backoff_factor=BACKOFF_FACTOR,
-        backoff_max=BACKOFF_MAX,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=IDEMPOTENT_METHODS,
-        respect_retry_after_header=respect_retry_after,
-        raise_on_status=False,
-        **options,
-    )
 
 
 def _may_serve_stale(error: RegistryError) -> bool:
@@ -205,19 +121,19 @@ class RegistryClient:
                 f"{WORKER_TIMEOUT_SECONDS:.0f} s worker timeout: lower the timeouts or the retries"
             )
 
-        adapter = HTTPAdapter(max_retries=_retry_policy(retries, max_retry_after))
+        adapter = HTTPAdapter(max_retries=retry_policy(retries, max_retry_after))
         # No urllib3 retries at all for the uncached session: urllib3 would resend a POST whose connection failed,
         # and retries of writes follow the rules of _send_uncached instead.
         once = HTTPAdapter(max_retries=0)
         self._session = requests_cache.CachedSession(
-            backend=_make_cache(cache_backend, cache_name, cache_max_entries),
+            backend=make_cache(cache_backend, cache_name, cache_max_entries),
             # The registry's Cache-Control decides freshness; an answer without any is kept only if it has an
             # ETag, and then revalidated on every use (expire_after=0), never cached forever (the default).
             cache_control=True,
             expire_after=0,
             allowable_codes=(200,),
             allowable_methods=("GET",),
-            filter_fn=_is_shareable,
+            filter_fn=is_shareable,
             # Stale-if-error is done by get_json, not requests-cache: requests-cache would also serve the old
             # copy over a 404/410 (a withdrawn service would stay visible) and does not tell which error it hid.
             stale_if_error=False,
@@ -296,6 +212,30 @@ class RegistryClient:
         retryable = method in RETRYABLE_METHODS or keyed
         response = self._send_uncached(method, path, url, query, sent, data, retryable=retryable, keyed=keyed)
         return response.status_code, _answer_json(response)
+
+    def send_bytes(
+        self,
+        path: str,
+        content: bytes,
+        *,
+        params: Mapping[str, str | int | None] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """POST `content` as application/octet-stream, once (never retried); return the status and its JSON."""
+        url = self.base_url + _checked_path(path)
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        sent = {**(headers or {}), "X-Request-ID": current_request_id(), "Content-Type": "application/octet-stream"}
+        response = self._send_uncached("POST", path, url, query, sent, content, retryable=False, keyed=False)
+        return response.status_code, _answer_json(response)
+
+    def get_bytes(self, path: str, *, headers: Mapping[str, str] | None = None) -> tuple[bytes, Mapping[str, str]]:
+        """GET `path` without any cache and return its body and headers (a file); failures raise RegistryError."""
+        url = self.base_url + _checked_path(path)
+        sent = {**(headers or {}), "X-Request-ID": current_request_id(), "Accept": "*/*"}
+        response = self._send_uncached("GET", path, url, {}, sent, None, retryable=True, keyed=False)
+        if response.status_code != 200:
+            raise error_for_status(response.status_code, response.headers.get("Content-Type", ""), response.content)
+        return response.content, response.headers
 
     def get_object(self, path: str, params: Mapping[str, str | int | None] | None = None) -> dict[str, Any]:
         """Return the JSON object at `path`; any other JSON value is a RegistryError."""
@@ -485,18 +425,6 @@ def _timed_out(error: requests.RequestException) -> bool:
         isinstance(reason, urllib3.exceptions.TimeoutError)
         and not isinstance(reason, urllib3.exceptions.NewConnectionError)
     )
-
-
-def _is_shareable(response: requests.Response) -> bool:
-    """Return False for answers that must not sit in a cache shared by everybody (personal or private data)."""
-    # requests-cache also runs this on the final answer and deletes the entry when it says False: error answers
-    # (which are never stored, and carry `no-store`) must not evict the copy that stale-if-error falls back to.
-    if response.status_code != 200:
-        return True
-    if "Authorization" in response.request.headers:
-        return False
-    directives = {part.strip().lower() for part in response.headers.get("Cache-Control", "").split(",")}
-    return "private" not in directives
 
 
 def _normalise_base_url(base_url: str) -> str:

@@ -1,14 +1,18 @@
-"""Signing in and out through the configured provider (app/auth/providers.py); mounted only when there is one."""
+"""Signing in and out through the configured provider (app/auth/providers.py); mounted only when there is one.
+
+Also the two JSON routes of app/static/js/session-timeout.js: how long the session still lasts, and keeping it alive.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.access import public
+from app.access import public, signed_in_api
 from app.auth import provider, sign_in, sign_out
 from app.auth.next_url import safe_next
 from app.auth.providers import SignInFailed, SignInProvider
+from app.auth.session import does_not_extend_session, keep_alive, time_left
 
 bp = Blueprint("auth", __name__)
 
@@ -19,7 +23,8 @@ NEXT_KEY = "sign_in_next"
 @bp.before_request
 def _check_lang() -> None:
     # Not printed on paper, so no redirect to the Latvian page: an unknown language is simply not found.
-    if (request.view_args or {}).get("lang") not in current_app.config["LANGUAGES"]:
+    view_args = request.view_args or {}
+    if "lang" in view_args and view_args["lang"] not in current_app.config["LANGUAGES"]:
         abort(404)
 
 
@@ -88,3 +93,31 @@ def sign_out_submit(lang: str) -> BaseResponse:
     """Sign out (CSRF-checked POST only) and go to the home page."""
     sign_out()
     return redirect(url_for("public.home", lang=lang), 303)
+
+
+def _time_left_json() -> Response:
+    left = time_left()
+    if left is None:  # not reached: signed_in_api answered already
+        abort(401)
+    return jsonify(
+        idle_seconds=left.idle_seconds,
+        absolute_seconds=left.absolute_seconds,
+        seconds=left.seconds,
+        can_be_extended=left.can_be_extended,
+    )
+
+
+@bp.get("/auth/session", endpoint="session_status")
+@signed_in_api
+@does_not_extend_session
+def session_status() -> Response:
+    """Say how long the session still lasts (asking does not count as activity); 401 once it has ended."""
+    return _time_left_json()
+
+
+@bp.post("/auth/session/extend", endpoint="extend_session")
+@signed_in_api
+def extend_session() -> Response:
+    """Keep the session alive ("Stay signed in", CSRF-checked); say how long it lasts now; 401 once it has ended."""
+    keep_alive()  # the request has done it already (app.auth.session); said here so the route does what it says
+    return _time_left_json()

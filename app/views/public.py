@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import frameable, public
 from app.delivery_points import current_point
-from app.models import applications_api, catalogue_api
+from app.models import catalogue_api
 from app.models.catalogue import AUDIENCES, LEVELS
 from app.rendering import render
 from app.views.catalogue_query import parse_catalogue_query, query_args
@@ -91,7 +91,7 @@ def _service(template: str, service_id: str) -> Response:
         service=found,
         institutions=catalogue_api.institutions(),
         # Services with a form in the registry are applied for here; others link to their own e-service.
-        apply_here=found.can_apply_online and applications_api.has_online_form(found.id),
+        apply_here=found.is_applied_for_here,
     )
 
 

@@ -16,7 +16,7 @@ from registry.cpsv.export import catalogue_jsonld, service_jsonld
 from registry.db import db_session
 from registry.models.reference import ids_of, list_institutions, list_life_events
 from registry.models.service_search import ServiceQuery, find_services
-from registry.models.services import get_service, published_documents
+from registry.models.services import get_service, published_documents, service_detail
 from registry.models.tables import Service
 
 AUDIENCES = tuple(catalogue_schema()["$defs"]["Audience"]["enum"])
@@ -70,9 +70,9 @@ def _visible_service(service_id: str) -> tuple[dict[str, Any], bool]:
 
 @api.get("/services/<slug:service_id>")
 def show_service(service_id: str) -> Response:
-    """Return the full description of one service."""
-    document, public = _visible_service(service_id)
-    return json_response(document, public=public)
+    """Return the full description of one service, with the forms people fill in for it."""
+    row, public = visible_service_row(service_id)
+    return json_response(service_detail(db_session(), row), public=public)
 
 
 def _jsonld_references() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:

@@ -67,6 +67,32 @@ def _schemas() -> dict[str, Any]:
         "required": ["id", "title", "summary", "level", "audiences", "competent_authority", "spatial", "status"],
         "additionalProperties": False,
     }
+    schemas["ServiceForm"] = {
+        "description": "A form people fill in for the service, at `/services/{service_id}/forms/{form}`.",
+        "type": "object",
+        "properties": {
+            "form": {"$ref": "#/components/schemas/Slug"},
+            "version": {"type": "integer", "minimum": 1, "description": "The newest version."},
+        },
+        "required": ["form", "version"],
+        "additionalProperties": False,
+    }
+    schemas["ServiceDetail"] = {
+        **service,
+        "description": "A service as the registry returns it: the published description plus what the registry "
+        "derives from what it stores.",
+        "properties": service["properties"]
+        | {
+            "forms": {
+                "type": "array",
+                "readOnly": True,
+                "description": "The service's forms (e.g. `application`: apply online through a delivery point), "
+                "each with its newest version; empty when it has none. Set by the registry: a PUT ignores it.",
+                "items": schema_ref("ServiceForm"),
+            }
+        },
+        "required": [*service["required"], "forms"],
+    }
     schemas["ServiceList"] = list_schema("ServiceItem", paged=True)
     schemas["InstitutionList"] = list_schema("Institution")
     schemas["MunicipalityList"] = list_schema("Municipality")
@@ -152,9 +178,9 @@ def _paths() -> dict[str, Any]:
         f"{p}/services/{{service_id}}": {
             "get": {
                 "operationId": "getService",
-                "summary": "The full description of a service (drafts only for their own publisher).",
+                "summary": "The full description of a service and its forms (drafts only for their own publisher).",
                 "parameters": [SERVICE_ID, IF_NONE_MATCH],
-                "responses": ok_responses("Service")
+                "responses": ok_responses("ServiceDetail")
                 | {
                     "401": problem_response("A publisher token was sent but is not valid."),
                     "404": NOT_FOUND,
@@ -180,11 +206,11 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "Replaced.",
-                        "content": {"application/json": {"schema": schema_ref("Service")}},
+                        "content": {"application/json": {"schema": schema_ref("ServiceDetail")}},
                     },
                     "201": {
                         "description": "Created.",
-                        "content": {"application/json": {"schema": schema_ref("Service")}},
+                        "content": {"application/json": {"schema": schema_ref("ServiceDetail")}},
                     },
                     "400": problem_response("The body is not JSON."),
                     "401": problem_response("No valid publisher token."),

@@ -99,6 +99,25 @@ def _application_schemas() -> dict[str, Any]:
             },
             description="One application with its answers and timeline.",
         ),
+        "StoredFile": _object(
+            {
+                "id": _RESOURCE_ID,
+                "name": {"type": "string", "minLength": 1, "maxLength": 120, "description": "Made safe to show."},
+                "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+                "content_type": {
+                    "type": "string",
+                    "enum": ["application/pdf", "image/jpeg", "image/png", "application/vnd.etsi.asic-e+zip"],
+                    "description": "Found from the content, never from the name or the request.",
+                },
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "created_at": _TIMESTAMP,
+                "application_id": {
+                    "oneOf": [_RESOURCE_ID, {"type": "null"}],
+                    "description": "The submitted application the file is part of, if any.",
+                },
+            },
+            description="An uploaded file (answer it with `{file_id, name, size, content_type}`).",
+        ),
     }
 
 
@@ -132,6 +151,7 @@ def _application_paths() -> dict[str, Any]:
     )
     draft_id = {"name": "draft_id", "in": "path", "required": True, "schema": _RESOURCE_ID}
     application_id = {"name": "application_id", "in": "path", "required": True, "schema": _RESOURCE_ID}
+    file_id = {"name": "file_id", "in": "path", "required": True, "schema": _RESOURCE_ID}
     body_problems = {
         "400": problem_response("The body is not JSON."),
         "413": problem_response("The body is too large."),
@@ -272,6 +292,64 @@ def _application_paths() -> dict[str, Any]:
                     "500": SERVER_ERROR,
                 },
             }
+        },
+        f"{p}/me/files": {
+            "post": {
+                "operationId": "uploadFile",
+                "summary": "Upload a file for a file question; its type is found from its content.",
+                "description": "The body is the file itself. PDF, JPEG, PNG and ASiC-E (.edoc, .asice) are "
+                "accepted when the name's extension matches the content. Which types and sizes a question "
+                "accepts is checked when the application is submitted.",
+                "security": identity,
+                "parameters": [
+                    query_parameter("name", "The file's name, with its extension.", {"type": "string", "minLength": 1})
+                    | {"required": True}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "responses": {
+                    "201": _private("StoredFile", "Stored.", location),
+                    "401": _UNIDENTIFIED,
+                    "413": problem_response("The file is larger than the registry's limit."),
+                    "415": problem_response("The body is not application/octet-stream."),
+                    "422": problem_response("No usable name, an empty file, or content unlike its name."),
+                    "500": SERVER_ERROR,
+                },
+            }
+        },
+        f"{p}/me/files/{{file_id}}": {
+            "get": {
+                "operationId": "downloadMyFile",
+                "summary": "One of the principal's files, as an attachment (never rendered, never sniffed).",
+                "security": identity,
+                "parameters": [file_id],
+                "responses": {
+                    "200": {
+                        "description": "The file.",
+                        "headers": _NO_STORE
+                        | {"Content-Disposition": {"description": "attachment", "schema": {"type": "string"}}},
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "401": _UNIDENTIFIED,
+                    "404": _NOT_YOURS,
+                    "500": SERVER_ERROR,
+                },
+            },
+            "delete": {
+                "operationId": "deleteMyFile",
+                "summary": "Delete an upload that is not part of a submitted application.",
+                "security": identity,
+                "parameters": [file_id],
+                "responses": {
+                    "204": {"description": "Deleted.", "headers": _NO_STORE},
+                    "401": _UNIDENTIFIED,
+                    "404": _NOT_YOURS,
+                    "409": problem_response("The file is part of a submitted application."),
+                    "500": SERVER_ERROR,
+                },
+            },
         },
         f"{p}/me/applications/{{application_id}}/withdraw": {
             "post": {

@@ -16,7 +16,7 @@ from registry.catalogue.schema import Problem
 from registry.cpsv.importer import parse_cpsv
 from registry.db import db_session
 from registry.models.reference import known_ids
-from registry.models.services import get_service, item_of, save_service
+from registry.models.services import DERIVED_FIELDS, get_service, item_of, save_service, service_detail
 
 JSON_TYPES = ("application/json", "application/ld+json")
 
@@ -42,6 +42,8 @@ def put_service(service_id: str) -> Response:
     document = _json_body()
     if not isinstance(document, dict):
         raise invalid_document([Problem("#", "the document must be a JSON object")])
+    # What the registry derives (the forms) may come back from a GET unchanged; it is never taken from a publisher.
+    document = {key: value for key, value in document.items() if key not in DERIVED_FIELDS}
     document = {**document, "id": document.get("id", service_id)}
     if document["id"] != service_id:
         raise invalid_document([Problem("#/id", f"must be {service_id!r}, the id in the URL")])
@@ -54,14 +56,21 @@ def put_service(service_id: str) -> Response:
     problems = service_problems(document, known_ids(session))
     if problems:
         raise invalid_document(problems)
-    if existing is not None and request.if_match and not request.if_match.contains(etag_of(existing.document)):
+    if (
+        existing is not None
+        and request.if_match
+        and not request.if_match.contains(etag_of(service_detail(session, existing)))
+    ):
         raise ApiProblem(412, "The service has changed since you read it; fetch it again and reapply your change.")
     document["updated_at"] = _now()
-    save_service(session, document)
+    row = save_service(session, document)
     session.commit()
     status = 200 if existing is not None else 201
     return json_response(
-        document, status=status, public=False, headers={"Location": f"{API_PREFIX}/services/{service_id}"}
+        service_detail(session, row),
+        status=status,
+        public=False,
+        headers={"Location": f"{API_PREFIX}/services/{service_id}"},
     )
 
 

@@ -190,8 +190,8 @@ def withdraw_application(session: Session, principal: str, application_id: str) 
     return True
 
 
-def application_item(application: Application) -> dict[str, Any]:
-    """Return an application as it appears in a list."""
+def _application_fields(application: Application) -> dict[str, Any]:
+    """What every representation of an application starts with."""
     return {
         "id": application.id,
         "reference": application.reference,
@@ -200,22 +200,17 @@ def application_item(application: Application) -> dict[str, Any]:
         "form_version": application.form_version,
         "status": application.status,
         "submitted_at": timestamp(application.submitted_at),
-        "updated_at": timestamp(application.updated_at),
     }
+
+
+def application_item(application: Application) -> dict[str, Any]:
+    """Return an application as it appears in a list."""
+    return _application_fields(application) | {"updated_at": timestamp(application.updated_at)}
 
 
 def application_created(application: Application) -> dict[str, Any]:
     """Return the answer to a submission (also what an idempotent replay repeats)."""
-    return {
-        "id": application.id,
-        "reference": application.reference,
-        "service": application.service.id,
-        "form": application.form,
-        "form_version": application.form_version,
-        "status": application.status,
-        "submitted_at": timestamp(application.submitted_at),
-        "answers": application.answers,
-    }
+    return _application_fields(application) | {"answers": application.answers}
 
 
 def application_document(application: Application) -> dict[str, Any]:

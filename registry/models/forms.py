@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forms.json_schema import answers_schema
 from forms.loader import load_definition
+from forms.model import FormDefinition as LoadedForm
 from registry.models.tables import FormDefinition, Service
+
+
+def loaded(row: FormDefinition) -> LoadedForm:
+    """Return a stored form version, loaded; versions never change, so each is checked and built once per process.
+
+    Loading the 73-question income tax return takes about 65 ms (the definition is checked against its schema);
+    every draft save and submission needs it.
+    """
+    return _load(json.dumps(row.definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+@lru_cache(maxsize=128)
+def _load(canonical: str) -> LoadedForm:
+    # Keyed by the content, not the row: several registries (tests) in one process never share a wrong entry.
+    return load_definition(json.loads(canonical))
 
 
 class FormVersionConflict(Exception):
@@ -54,6 +72,17 @@ def get_form(session: Session, service: Service, form: str, version: int | None 
     if version is not None:
         stmt = stmt.where(FormDefinition.version == version)
     return session.scalar(stmt.order_by(FormDefinition.version.desc()).limit(1))
+
+
+def newest_form_versions(session: Session, service: Service) -> list[dict[str, Any]]:
+    """Return each form the service has with its newest version, by form name: `[{"form": ..., "version": ...}]`."""
+    stmt = (
+        select(FormDefinition.form, func.max(FormDefinition.version))
+        .where(FormDefinition.service_pk == service.pk)
+        .group_by(FormDefinition.form)
+        .order_by(FormDefinition.form)
+    )
+    return [{"form": form, "version": version} for form, version in session.execute(stmt)]
 
 
 def form_document(row: FormDefinition, service_id: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.models.forms import newest_form_versions
 from registry.models.tables import (
     Service,
     ServiceAudience,
@@ -35,6 +36,9 @@ ITEM_FIELDS = (
     "updated_at",
 )
 
+# Members of the service detail that the registry derives from what it stores; a publisher never sets them.
+DERIVED_FIELDS = ("forms",)
+
 
 def item_of(document: dict[str, Any]) -> dict[str, Any]:
     """Return the list representation of a service document, plus whether it is free of charge."""
@@ -54,6 +58,15 @@ def _parse_time(value: str | None) -> datetime:
 def get_service(session: Session, service_id: str) -> Service | None:
     """Return the stored service with `service_id`, whatever its status, or None."""
     return session.scalar(select(Service).where(Service.id == service_id))
+
+
+def service_detail(session: Session, row: Service) -> dict[str, Any]:
+    """Return the detail representation of a service: its document plus the forms people fill in for it.
+
+    Listing the forms here lets a client decide whether to offer an online application from the detail it already
+    has; a new form version changes the detail, and so its ETag.
+    """
+    return {**row.document, "forms": newest_form_versions(session, row)}
 
 
 def save_service(session: Session, document: dict[str, Any]) -> Service:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -228,4 +228,26 @@ class IdempotencyKey(Base):
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoredFile(Base):
+    """A file a principal uploaded for an answer: kept under a random id, its type found from its content.
+
+    It belongs to the principal alone until an application that answers with it is submitted; from then on it is
+    part of that application (`application_id`) and can no longer be deleted.
+    """
+
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_principal", "principal", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Deferred: listing or checking files never loads their bytes.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("applications.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

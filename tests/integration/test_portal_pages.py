@@ -107,7 +107,8 @@ def test_service_page_tells_everything_before_sign_in(browser: Browser) -> None:
     ("service_id", "action"),
     [
         ("mirsanas-fakta-registracija-valmiera", "Šo pakalpojumu saņem iestādē"),
-        ("laulibas-registracija-riga", "Lejupielādēt veidlapu"),
+        ("laulibas-registracija-riga", "Lejupielādēt iesnieguma veidlapu (PDF)"),  # our printable form
+        ("nekustama-ipasuma-nodokla-atvieglojumi-liepaja", "Lejupielādēt veidlapu"),  # its own
         ("pases-izsniegsana", "Pieteikties tiešsaistē"),
         ("adresu-registra-datu-pakalpe", "Iestādes šo pakalpojumu izmanto"),
     ],

@@ -265,7 +265,7 @@ def test_every_get_path_of_the_document_is_covered_here() -> None:
     from registry.api.openapi import build_openapi
 
     for path, item in build_openapi()["paths"].items():
-        # Operations with a `security` requirement are personal (no-store, no ETag); test_applications_api covers them.
+        # Operations with a `security` requirement are personal (no-store, no ETag): test_applications_access_api.py.
         if "get" in item and "security" not in item["get"]:
             pattern = re.sub(r"\\{\w+\\}", "[a-z0-9-]+", re.escape(path))
             assert any(re.fullmatch(pattern, p) for p in GET_PATHS), path

@@ -72,3 +72,69 @@ def test_create_token_prints_a_token_once_and_refuses_unknown_institutions(app: 
 
 def test_openapi_check_passes_on_the_committed_document(app: Flask) -> None:
     assert "current" in run(app, "openapi", "--check")
+
+
+def test_purge_forgets_old_answered_keys_and_unattached_uploads_only(app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from registry.models.tables import Application, IdempotencyKey, StoredFile
+
+    old = datetime.now(UTC) - timedelta(days=8)
+    recent = datetime.now(UTC) - timedelta(hours=1)
+    run(app, "seed")
+    engine = make_engine(app.config["DATABASE_URL"])
+    with Session(engine) as session:
+        service = session.scalar(select(Service).where(Service.id == "dzivesvietas-deklaresana"))
+        assert service is not None
+        session.add(
+            Application(
+                id="a" * 32,
+                reference="PT-2026-000001",
+                reference_year=2026,
+                reference_number=1,
+                principal="180565-05610",
+                applicant_name="Jānis",
+                acting_for=None,
+                service_pk=service.pk,
+                form="application",
+                form_version=1,
+                answers={},
+                status="submitted",
+                submitted_at=old,
+                updated_at=old,
+            )
+        )
+        session.flush()
+        for number, (state, at) in enumerate([("done", old), ("done", recent), ("in_flight", old)]):
+            session.add(
+                IdempotencyKey(
+                    principal="180565-05610",
+                    key=f"k{number}",
+                    fingerprint="f" * 64,
+                    state=state,
+                    claim="c" * 32,
+                    claimed_at=at,
+                    created_at=at,
+                )
+            )
+        for number, (application_id, at) in enumerate([(None, old), (None, recent), ("a" * 32, old)]):
+            session.add(
+                StoredFile(
+                    id=f"{number}" * 32,
+                    principal="180565-05610",
+                    name="a.pdf",
+                    size=1,
+                    content_type="application/pdf",
+                    sha256="0" * 64,
+                    content=b"%",
+                    application_id=application_id,
+                    created_at=at,
+                )
+            )
+        session.commit()
+    assert run(app, "purge") == "purged 1 idempotency key(s) and 1 unattached file(s)\n"
+    with Session(engine) as session:
+        assert sorted(session.scalars(select(IdempotencyKey.key))) == ["k1", "k2"]
+        assert sorted(session.scalars(select(StoredFile.id))) == ["1" * 32, "2" * 32]
+    engine.dispose()
+    assert run(app, "purge") == "purged 0 idempotency key(s) and 0 unattached file(s)\n"

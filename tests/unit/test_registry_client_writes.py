@@ -170,7 +170,7 @@ def test_post_with_a_key_waits_out_a_request_in_flight(fake_registry: FakeRegist
 def test_a_request_in_flight_is_waited_out_within_the_budget(
     fake_registry: FakeRegistry, make_client: Callable[..., ApplicationsClient]
 ) -> None:
-    client = make_client(timeout=(0.2, 0.2), retries=1, max_retry_after=0.3)
+    client = make_client(timeout=(0.5, 0.5), retries=1, max_retry_after=0.3)
     fake_registry.script(APPLICATIONS, in_flight("0"))  # a Retry-After of 0 must not make the client spin
     started = time.monotonic()
     with pytest.raises(RegistryConflict) as caught:
