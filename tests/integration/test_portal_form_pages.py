@@ -334,3 +334,42 @@ def test_live_is_for_htmx_only_and_for_the_owner(janis: Browser, applications_re
         sign_in_as(other, "girts-kalnins")
         token = csrf_token(other.page("/lv/"))
         assert post(other, f"{url}/live", {"csrf_token": token}, headers=HTMX).status_code == 404
+
+
+def test_bad_and_tampered_input_gets_messages_and_loses_nothing(
+    janis: Browser, applications_registry: RegistryProcess
+) -> None:
+    url, html = ground_page(janis)
+    bad = post(
+        janis,
+        url,
+        {
+            "csrf_token": csrf_token(html),
+            "asked": "legal_ground legal_ground_other ground_document no_such_question",
+            "legal_ground": "other",
+            "legal_ground_other": "ļ" * 10_000,
+            "no_such_question": "ignored",
+        },
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "Atbilde ir par garu. Rakstzīmju skaits nedrīkst pārsniegt 200." in page
+    assert re.search(r'value="other"\s+checked|checked[^>]*value="other"', page)
+    assert "ļ" * 10_000 in page  # what was typed comes back to be shortened
+    assert "no_such_question" not in saved_answers(applications_registry, url.rsplit("/pages/", 1)[0])
+    # A file posted for a question the answers hide (owner: no document needed) is neither stored nor saved.
+    hidden = post(
+        janis,
+        url,
+        {
+            "csrf_token": csrf_token(html),
+            "asked": "legal_ground ground_document",
+            "legal_ground": "owner",
+            "ground_document": (BytesIO(PDF), "a.pdf", "application/pdf"),
+        },
+    )
+    assert hidden.status_code == 303
+    assert "ground_document" not in saved_answers(applications_registry, url.rsplit("/pages/", 1)[0])
+    # Without the CSRF token nothing is saved: the themed 400 page, never a 500.
+    forged = post(janis, url, {"legal_ground": "tenant"})
+    assert forged.status_code == 400
