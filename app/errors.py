@@ -7,11 +7,11 @@ import logging
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.registry_client.errors import RegistryError
+from app.registry_client.errors import RegistryError, RegistryForbidden
 from app.rendering import render
 
 log = logging.getLogger(__name__)
-THEMED = {400, 404, 405, 413, 429, 500, 503}
+THEMED = {400, 403, 404, 405, 413, 429, 500, 503}
 
 
 def _page(status: int) -> Response:
@@ -28,6 +28,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         return _page(exc.code or 500)
+
+    @app.errorhandler(RegistryForbidden)
+    def _forbidden(exc: RegistryForbidden) -> Response:
+        # The registry's own decision about this person (e.g. a service for private persons only): not an outage.
+        return _page(403)
 
     @app.errorhandler(RegistryError)
     def _registry(exc: RegistryError) -> Response:

@@ -114,7 +114,8 @@ def start_or_resume(service_id: str) -> Draft:
     """Return the person's draft for this service, or start one (prefilled): an application is never started twice."""
     for data in _client().list_drafts(identity_token())["items"]:
         if data["service"] == service_id:
-            return Draft.from_json(data)
+            # A list item has no answers, and which pages are shown depends on them: read the draft itself.
+            return Draft.from_json(_client().get_draft(identity_token(), data["id"]))
     draft = Draft.from_json(_client().create_draft(identity_token(), service_id))
     person = get_current_user()
     answers = _prefilled(form_definition(draft.service, draft.form, draft.form_version), person) if person else {}

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from identity import Identity
+
 Text = dict[str, str]
 
 _DURATION = re.compile(r"^P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?)?")
@@ -208,6 +210,10 @@ class Service(ServiceSummary):
     def can_apply_online(self) -> bool:
         """Say whether the person applies online (maturity level 3 or more, for people and businesses)."""
         return self.level >= 3 and self.audiences != ("institutions",)
+
+    def is_for(self, person: Identity | None) -> bool:
+        """Say whether a signed-in person may apply as who they are (a private person or a company); anyone may look."""
+        return person is None or person.audience in self.audiences
 
     @property
     def offers_printable_form(self) -> bool:

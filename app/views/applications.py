@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import signed_in
+from app.auth.session import get_current_user
 from app.delivery_points import current_point
 from app.models import applications_api, catalogue_api
 from app.models.answer_display import answer_lines
@@ -49,6 +50,9 @@ def apply(lang: str, service_id: str) -> BaseResponse:
     service = catalogue_api.get_service(current_point, service_id)
     if not service.is_applied_for_here:
         abort(404)
+    if not service.is_for(get_current_user()):
+        # The registry would refuse the draft (403): say why here, rather than a "not available" page.
+        return render("pages/applications/not_for_you.html", status=403, service=service)
     draft = applications_api.start_or_resume(service.id)
     definition = applications_api.form_definition(draft.service, draft.form, draft.form_version)
     shown = [p.id for p in visible_pages(definition, draft.answers)]

@@ -7,6 +7,7 @@ also posts every change to `live`, which answers with the parts of the page that
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, abort, request, url_for
@@ -98,6 +99,8 @@ def _store_upload(question: Any, bound: Any, lang: str) -> bool:
         bound.data = files_api.store_upload(bound.data)
     except files_api.UploadRefused as refused:
         bound.errors = [*bound.errors, error_text(question, refused.key, lang)]
+        # The file attached before (if any) is still the answer: show it beside the error.
+        bound.data = bound.object_data if isinstance(bound.object_data, Mapping) else None
         return False
     return True
 
@@ -226,7 +229,8 @@ def live(lang: str, draft_id: str, page_id: str) -> Response | BaseResponse:
     if changed in fields and changed in form.meta.questions and form.meta.questions[changed].type == "file":
         bound, question = fields[changed]
         if getattr(bound.data, "filename", None) and not bound.errors and _store_upload(question, bound, lang):
-            answers = clean_answers(definition, {**draft.answers, changed: bound.data})
+            # With what is on the page now: the answer that shows this question may not be saved yet.
+            answers = clean_answers(definition, {**answers, changed: bound.data})
             applications_api.save_draft(draft, answers, draft.current_page or page_id)
         checked.append(fields[changed])
     elif changed in fields and fields[changed][0].type in _TYPED_FIELDS and not request.form.get("_focused"):

@@ -285,6 +285,7 @@ def test_a_chosen_file_is_stored_at_once(janis: Browser, applications_registry: 
         },
     )
     assert "Izvēlētajam failam jābūt" in refused
+    assert "Pievienots:" in refused and "līgums.pdf" in refused  # the file attached before is still the answer
     # The refused file did not replace the stored one.
     assert (
         saved_answers(applications_registry, url.rsplit("/pages/", 1)[0])["ground_document"]
@@ -373,3 +374,41 @@ def test_bad_and_tampered_input_gets_messages_and_loses_nothing(
     # Without the CSRF token nothing is saved: the themed 400 page, never a 500.
     forged = post(janis, url, {"legal_ground": "tenant"})
     assert forged.status_code == 400
+
+
+def test_resuming_lands_on_a_page_that_answers_showed(janis: Browser) -> None:
+    base = draft_url(janis)
+    address = f"{base}/pages/new-address"
+    post(
+        janis,
+        address,
+        {
+            "csrf_token": csrf_token(janis.page(address)),
+            "address-street": "Brīvības iela 10-2",
+            "address-city": "Rīga",
+            "address-postal_code": "LV-1010",
+            "moving_date": "2026-11-01",
+            "moves_with_others": "yes",  # shows the "people" page
+        },
+    )
+    ground = f"{base}/pages/legal-ground"
+    moved_on = post(janis, ground, {"csrf_token": csrf_token(janis.page(ground)), "legal_ground": "owner"})
+    assert moved_on.headers["Location"] == f"{base}/pages/people"
+    # Coming back from the service page (another day, another device) continues on that page, not on page 1.
+    assert janis.get(f"/lv/services/{SERVICE}/apply").headers["Location"] == f"{base}/pages/people"
+
+
+def test_a_company_representative_is_told_the_service_is_for_private_persons(
+    applications_registry: RegistryProcess,
+) -> None:
+    with make_portal(applications_registry.url).test_client() as client:
+        elina = Browser(client)
+        sign_in_as(elina, "elina-zagare")
+        page = elina.page(f"/lv/services/{SERVICE}")
+        assert 'id="not-for-you"' in page and f"/lv/services/{SERVICE}/apply" not in page
+        assert "Šim pakalpojumam piesakās tikai privātpersonas." in page
+        refused = elina.get(f"/lv/services/{SERVICE}/apply")
+        assert refused.status_code == 403
+        assert "SIA „Ozolkalni”" in refused.get_data(as_text=True)
+        # A service for companies still offers her the online application.
+        assert "/lv/services/komersanta-registracija/apply" in elina.page("/lv/services/komersanta-registracija")

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var uploading = null; // the file input whose upload is on its way
+  var adding = null; // the group whose "Add another" is on its way (its button is replaced by the answer)
 
   function liveForm(element) {
     return element && element.closest ? element.closest("[data-live-form]") : null;
@@ -33,6 +34,7 @@
     // A field still being typed into (a date input fires "change" mid-way) is not checked yet.
     data.set("_focused", trigger && document.activeElement === trigger && !isFile ? "1" : "");
     uploading = isFile && trigger.files && trigger.files.length ? trigger : null;
+    adding = trigger && trigger.name === "add_item" ? trigger.value : null;
     if (uploading) {
       var bar = document.getElementById(uploading.id + "-progress");
       if (bar) {
@@ -52,21 +54,24 @@
     }
   });
 
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = liveForm(event.detail.elt);
-    if (!form) {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!liveForm(event.detail.elt) || adding === null) {
       return;
     }
-    uploading = null;
-    var button = event.detail.elt;
-    // "Add another": move to the first field of the new item, as a page load would show it.
-    if (button.name === "add_item") {
-      var items = document.querySelectorAll("#slot-" + CSS.escape(button.value) + " .group-item");
-      var last = items.length ? items[items.length - 1] : null;
-      var first = last ? last.querySelector("input, select, textarea") : null;
-      if (first) {
-        first.focus();
-      }
+    // "Add another": move to the first field of the new item, as a page load would show it. The button that was
+    // clicked is gone (the group was replaced), so the group was remembered when the request was made.
+    var items = document.querySelectorAll("#slot-" + CSS.escape(adding) + " .group-item");
+    var last = items.length ? items[items.length - 1] : null;
+    var first = last ? last.querySelector("input, select, textarea") : null;
+    adding = null;
+    if (first) {
+      first.focus();
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (liveForm(event.detail.elt)) {
+      uploading = null;
     }
   });
 })();
