@@ -22,7 +22,6 @@ Run: `python -m bench.forms [--repeat 50]` (about half a minute).
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import re
 import secrets
@@ -32,7 +31,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -45,10 +43,11 @@ from werkzeug.datastructures import MultiDict
 from bench.portal import free_port, gzipped, server_ms, start_gunicorn, stop
 from bench.registry import _p95, fill, serve
 from forms.answers import validate_answers
-from forms.conditions import visible_pages, visible_questions
+from forms.conditions import visible_pages
+from forms.examples import example_answers
 from forms.json_schema import answers_schema
 from forms.loader import load_definition
-from forms.model import FormDefinition, Question
+from forms.model import FormDefinition
 from forms.validators import format_checker
 from forms.wtforms_builder import build_page_form, riga_today
 from identity import sign_identity
@@ -67,59 +66,12 @@ IN_PROCESS_REPEAT = 200
 Timings = tuple[float, float]
 
 
-def _value(question: Question, today: Any) -> Any:
-    """Return a valid answer to a question; `yes` to every yes/no question, so every conditional part is shown."""
-    prefilled = {"person.name": PERSON["name"], "person.personal_code": PERSON["sub"]}
-    if question.prefill in prefilled:
-        return prefilled[question.prefill]
-    kind = question.type
-    if kind in ("text", "long_text"):
-        return "Pārbaude" + "x" * max(0, (question.min_length or 0) - 8)
-    if kind == "number":
-        return int(question.min if question.min is not None else 1)
-    if kind == "money":
-        return f"{question.min if question.min is not None else 100:.2f}"
-    if kind == "date":
-        return (today + timedelta(days=10) if question.not_in_past else today - timedelta(days=10)).isoformat()
-    simple = {
-        "email": "liga@example.lv",
-        "phone": "+37121234567",
-        "personal_code": "150585-12343",
-        "company_number": "40003245752",
-        "iban": "LV80BANK0000435195001",
-        "postal_code": "LV-1050",
-        "address": {"street": "Jēkaba iela 11-5", "city": "Rīga", "postal_code": "LV-1050"},
-        "yes_no": True,
-        "declaration": True,
-    }
-    if kind in simple:
-        return copy.deepcopy(simple[kind])
-    if kind == "single_choice":
-        return question.options[0].value
-    if kind == "multiple_choice":
-        return [o.value for o in question.options[: max(1, question.min_items or 1)]]
-    if kind == "group":
-        item = {q.id: _value(q, today) for q in question.questions if q.has_answer and q.type != "file"}
-        return [copy.deepcopy(item) for _ in range(max(2, question.min_items or 1))]
-    raise ValueError(f"no value for a {kind} question")
-
-
 def full_answers(definition: FormDefinition) -> dict[str, Any]:
-    """Answer every shown question (uploads aside: the portal does not take files yet), as fully as possible."""
+    """Answer every question (file questions aside: the benchmark measures forms, not uploads), "yes" to every
+    yes/no question so that every conditional part is shown, two items in every group."""
     today = riga_today()
-    answers: dict[str, Any] = {}
-    for _ in range(20):  # an answer can show more questions: repeat until nothing new is shown
-        missing = [
-            q
-            for q in visible_questions(definition, answers)
-            if q.has_answer and q.type != "file" and q.id not in answers
-        ]
-        if not missing:
-            break
-        for question in missing:
-            answers[question.id] = _value(question, today)
-    if definition.declaration is not None:
-        answers["declaration"] = True
+    known = {"person.name": PERSON["name"], "person.personal_code": PERSON["sub"]}
+    answers = example_answers(definition, today=today, known=known, yes=True, every_question=True, group_items=2)
     problems = validate_answers(definition, answers, today=today)
     if problems:
         raise RuntimeError(f"the generated answers are not valid: {problems}")

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.portal",
     "tests.fixtures.applications",
     "tests.fixtures.browser",
+    "tests.fixtures.session_clock",
 ]

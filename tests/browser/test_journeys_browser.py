@@ -15,21 +15,18 @@ journey that ends with "send" leaves no draft anyway.
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from identity import sign_identity
-from registry.config import TestConfig as RegistryTestConfig
 from tests.browser.test_accessibility import AXE_OPTIONS
+from tests.fixtures.applications import draft_on_page
 from tests.fixtures.browser import POINT_HOSTS, LivePortal
-from tests.fixtures.registry_server import ROOT, RegistryProcess
+from tests.fixtures.registry_server import RegistryProcess
 
 pytestmark = pytest.mark.browser
 
@@ -54,52 +51,7 @@ EMAIL_ERROR = re.compile(r"e-pasta adres")
 AXE = Axe()  # axe-core as bundled by axe-playwright-python, as in test_accessibility.py
 
 
-# --- isolation: no draft of the journey's service before (and after) it ----------------------------------------
-
-
-def _demo_claims(person_id: str) -> dict[str, Any]:
-    """The identity claims of a demo person of app/auth/demo_people.toml, as the portal signs them."""
-    with (ROOT / "app" / "auth" / "demo_people.toml").open("rb") as fh:
-        people = {p["id"]: p for p in tomllib.load(fh)["people"]}
-    person = people[person_id]
-    return {key: person.get(key) for key in ("sub", "name", "kind", "company", "company_name", "acr")}
-
-
-def delete_drafts(registry: RegistryProcess, person_id: str, service: str) -> None:
-    """Delete every draft `person_id` has of `service`, directly in the registry."""
-    headers = {"X-Portal-Identity": sign_identity(RegistryTestConfig.IDENTITY_SECRET, _demo_claims(person_id))}
-    api = f"{registry.url}/api/v1/me/drafts"
-    listed = requests.get(api, headers=headers, timeout=10)
-    listed.raise_for_status()
-    for item in listed.json()["items"]:
-        if item["service"] == service:
-            requests.delete(f"{api}/{item['id']}", headers=headers, timeout=10).raise_for_status()
-
-
-def draft_on_page(registry: RegistryProcess, person_id: str, service: str, answers: dict[str, Any], page: str) -> str:
-    """Start a draft for `person_id` directly in the registry, with `answers`, standing on `page`; return its id."""
-    headers = {"X-Portal-Identity": sign_identity(RegistryTestConfig.IDENTITY_SECRET, _demo_claims(person_id))}
-    api = f"{registry.url}/api/v1/me/drafts"
-    started = requests.post(api, json={"service": service, "form": "application"}, headers=headers, timeout=10)
-    started.raise_for_status()
-    draft_id: str = started.json()["id"]
-    body = {"answers": answers, "current_page": page}
-    requests.put(f"{api}/{draft_id}", json=body, headers=headers, timeout=10).raise_for_status()
-    return draft_id
-
-
-@pytest.fixture
-def fresh_drafts(applications_registry: RegistryProcess) -> Iterator[Callable[[str, str], None]]:
-    """Call it with (person id, service id): their drafts of it are deleted now and when the test ends."""
-    used: list[tuple[str, str]] = []
-
-    def clean(person_id: str, service: str) -> None:
-        used.append((person_id, service))
-        delete_drafts(applications_registry, person_id, service)
-
-    yield clean
-    for person_id, service in used:
-        delete_drafts(applications_registry, person_id, service)
+# Isolation: `fresh_drafts` (tests/fixtures/applications.py) deletes a person's drafts of a service before and after.
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------

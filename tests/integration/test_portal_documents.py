@@ -12,8 +12,7 @@ import pytest
 import requests
 
 from forms.loader import load_definition_file
-from identity import sign_identity
-from registry.config import TestConfig as RegistryTestConfig
+from tests.fixtures.applications import demo_claims, who
 from tests.fixtures.portal import Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
 from tests.integration.test_portal_sign_in import HOST, LIGA, csrf_token, sign_in_as
@@ -165,15 +164,7 @@ def test_the_service_page_of_a_level_2_service_links_its_printable_form(browser:
 
 
 def test_the_registry_refuses_online_drafts_of_level_2_services(applications_registry: RegistryProcess) -> None:
-    claims = {
-        "sub": "180565-05610",
-        "name": "Jānis Ozoliņš",
-        "kind": "person",
-        "company": None,
-        "company_name": None,
-        "acr": "substantial",
-    }
-    headers = {"X-Portal-Identity": sign_identity(RegistryTestConfig.IDENTITY_SECRET, claims)}
+    headers = who(demo_claims("janis-ozolins"))
     body = {"service": "socialas-palidzibas-pabalsts-valmiera", "form": "application"}
     refused = requests.post(f"{applications_registry.url}/api/v1/me/drafts", json=body, headers=headers, timeout=10)
     assert refused.status_code == 404

@@ -13,6 +13,7 @@ import requests
 
 from identity import sign_identity
 from registry.config import TestConfig
+from tests.fixtures.applications import delete_drafts, demo_claims
 from tests.fixtures.portal import Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
 from tests.integration.test_portal_sign_in import HOST, csrf_token, sign_in_as
@@ -20,39 +21,24 @@ from tests.integration.test_portal_sign_in import HOST, csrf_token, sign_in_as
 pytestmark = pytest.mark.integration
 
 SERVICE = "dzivesvietas-deklaresana"
-JANIS = {
-    "sub": "180565-05610",
-    "name": "Jānis Ozoliņš",
-    "kind": "person",
-    "company": None,
-    "company_name": None,
-    "acr": "substantial",
-}
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
 HTMX = {**HOST, "HX-Request": "true"}
 
 
 def _registry_headers() -> dict[str, str]:
-    return {"X-Portal-Identity": sign_identity(TestConfig.IDENTITY_SECRET, JANIS)}
-
-
-def _delete_drafts(registry: RegistryProcess) -> None:
-    api = f"{registry.url}/api/v1"
-    for item in requests.get(f"{api}/me/drafts", headers=_registry_headers(), timeout=10).json()["items"]:
-        if item["service"] == SERVICE:
-            requests.delete(f"{api}/me/drafts/{item['id']}", headers=_registry_headers(), timeout=10)
+    return {"X-Portal-Identity": sign_identity(TestConfig.IDENTITY_SECRET, demo_claims("janis-ozolins"))}
 
 
 @pytest.fixture
 def janis(applications_registry: RegistryProcess) -> Iterator[Browser]:
     """Jānis, signed in, with no draft of the residence declaration, before and after (browser tests use him too)."""
-    _delete_drafts(applications_registry)
+    delete_drafts(applications_registry, "janis-ozolins", SERVICE)
     with make_portal(applications_registry.url).test_client() as client:
         browser = Browser(client)
         assert sign_in_as(browser, "janis-ozolins").status_code == 303
         yield browser
-    _delete_drafts(applications_registry)
+    delete_drafts(applications_registry, "janis-ozolins", SERVICE)
 
 
 def draft_url(browser: Browser) -> str:
@@ -74,6 +60,12 @@ def ground_page(browser: Browser) -> tuple[str, str]:
     return url, browser.page(url)
 
 
+def post_ground(browser: Browser, url: str, html: str, content: bytes, name: str, kind: str = "application/pdf") -> Any:
+    """Post the legal-ground page as a tenant with a file for the document question."""
+    data = {"csrf_token": csrf_token(html), "legal_ground": "tenant", "ground_document": (BytesIO(content), name, kind)}
+    return post(browser, url, data)
+
+
 # --- uploads without JavaScript ----------------------------------------------------------------------------------
 
 
@@ -81,15 +73,7 @@ def test_a_file_is_stored_with_the_page_and_kept_on_later_saves(
     janis: Browser, applications_registry: RegistryProcess
 ) -> None:
     url, html = ground_page(janis)
-    saved = post(
-        janis,
-        url,
-        {
-            "csrf_token": csrf_token(html),
-            "legal_ground": "tenant",
-            "ground_document": (BytesIO(PDF), "īres līgums.pdf", "application/pdf"),
-        },
-    )
+    saved = post_ground(janis, url, html, PDF, "īres līgums.pdf")
     assert saved.status_code == 303
     stored = saved_answers(applications_registry, url.rsplit("/pages/", 1)[0])["ground_document"]
     assert stored["name"] == "īres līgums.pdf" and stored["size"] == len(PDF)
@@ -120,15 +104,7 @@ def test_a_file_is_stored_with_the_page_and_kept_on_later_saves(
 
 def test_a_program_renamed_to_pdf_is_refused_and_the_other_answers_kept(janis: Browser) -> None:
     url, html = ground_page(janis)
-    refused = post(
-        janis,
-        url,
-        {
-            "csrf_token": csrf_token(html),
-            "legal_ground": "tenant",
-            "ground_document": (BytesIO(EXE), "līgums.pdf", "application/pdf"),
-        },
-    )
+    refused = post_ground(janis, url, html, EXE, "līgums.pdf")
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "Izvēlētajam failam jābūt kādā no šiem formātiem: PDF, EDOC, ASICE, JPG." in page
@@ -137,30 +113,14 @@ def test_a_program_renamed_to_pdf_is_refused_and_the_other_answers_kept(janis: B
 
 def test_a_file_of_a_type_the_question_refuses_is_refused_before_it_is_stored(janis: Browser) -> None:
     url, html = ground_page(janis)
-    refused = post(
-        janis,
-        url,
-        {
-            "csrf_token": csrf_token(html),
-            "legal_ground": "tenant",
-            "ground_document": (BytesIO(b"hello"), "piezimes.txt", "text/plain"),
-        },
-    )
+    refused = post_ground(janis, url, html, b"hello", "piezimes.txt", "text/plain")
     assert refused.status_code == 422
     assert "PDF, EDOC, ASICE, JPG" in refused.get_data(as_text=True)
 
 
 def test_an_attached_file_can_be_removed(janis: Browser, applications_registry: RegistryProcess) -> None:
     url, html = ground_page(janis)
-    post(
-        janis,
-        url,
-        {
-            "csrf_token": csrf_token(html),
-            "legal_ground": "tenant",
-            "ground_document": (BytesIO(PDF), "a.pdf", "application/pdf"),
-        },
-    )
+    post_ground(janis, url, html, PDF, "a.pdf")
     file_id = saved_answers(applications_registry, url.rsplit("/pages/", 1)[0])["ground_document"]["file_id"]
     html = janis.page(url)
     removed = post(

@@ -14,39 +14,18 @@ from flask import Flask, jsonify, request
 from werkzeug.test import TestResponse
 
 from app.access import signed_in
-from app.auth import session as auth_session
 from app.auth import take_stashed_form
 from app.auth.providers import load_demo_people
 from app.auth.session import EXPIRY_FIELD, SESSION_KEY, STASH_KEY, STASH_MAX_BYTES
 from tests.fixtures.portal import Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
+from tests.fixtures.session_clock import START, Clock
 from tests.integration.test_portal_sign_in import HOST, LIGA, csrf_token, session_of, sign_in_as
 
 pytestmark = pytest.mark.integration
 
-START = 1_750_000_000.0
 EXPIRED_MESSAGE = "Jūsu sesija beidzās, jo 20 minūtes nebija nekādu darbību."
 PRIVATE = "/lv/my/session-test"
-
-
-class Clock:
-    """The time the session module sees."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    found = Clock()
-    monkeypatch.setattr(auth_session, "_now", found)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -26,31 +26,11 @@ from app.auth.session import (
     time_left,
 )
 from identity import Identity
+from tests.fixtures.session_clock import Clock
 
-START = 1_750_000_000.0
 PAGE = "/lv/my/drafts/abc/pages/education"
 PEOPLE = {person.id: person.identity for person in load_demo_people()}
 LIGA, JANIS = PEOPLE["liga-berzina"], PEOPLE["janis-ozolins"]
-
-
-class Clock:
-    """A clock the session module reads instead of the real one."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    found = Clock()
-    monkeypatch.setattr(auth_session, "_now", found)
-    return found
 
 
 @pytest.fixture
