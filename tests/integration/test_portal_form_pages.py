@@ -372,3 +372,11 @@ def test_a_company_representative_is_told_the_service_is_for_private_persons(
         assert "SIA „Ozolkalni”" in refused.get_data(as_text=True)
         # A service for companies still offers her the online application.
         assert "/lv/services/komersanta-registracija/apply" in elina.page("/lv/services/komersanta-registracija")
+
+
+def test_a_file_over_the_questions_limit_gets_its_message(janis: Browser) -> None:
+    url, html = ground_page(janis)
+    too_big = PDF + b"0" * (10 * 1024 * 1024)  # the question takes at most 10 MB
+    refused = post_ground(janis, url, html, too_big, "liels.pdf")
+    assert refused.status_code == 422
+    assert "Izvēlētajam failam jābūt mazākam par 10 MB." in refused.get_data(as_text=True)
