@@ -19,9 +19,12 @@ MAX_AGE_SECONDS = 300
 # A real token is a few hundred characters; refusing longer ones keeps decoding cheap for junk headers.
 MAX_TOKEN_LENGTH = 4096
 
-Kind = Literal["person", "company_representative"]
+Kind = Literal["person", "company_representative", "employee"]
 Acr = Literal["substantial", "high"]
-KINDS: tuple[str, ...] = ("person", "company_representative")
+KINDS: tuple[str, ...] = ("person", "company_representative", "employee")
+# What an institution's employee may do with its cases: work on a step, and decide an application.
+ROLES: tuple[str, ...] = ("case_worker", "decision_maker")
+INSTITUTION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ACRS: tuple[str, ...] = ("substantial", "high")
 
 # Canonical personal codes: the old format DDMMYY-CNNNN (C is the century digit 0, 1 or 2) or the new format
@@ -39,7 +42,7 @@ class InvalidIdentity(Exception):
 
 @dataclass(frozen=True)
 class Identity:
-    """A signed-in person, possibly acting for a company."""
+    """A signed-in person, possibly acting for a company, or an institution's employee with their roles."""
 
     sub: str
     name: str
@@ -47,6 +50,13 @@ class Identity:
     acr: Acr
     company: str | None = None
     company_name: str | None = None
+    institution: str | None = None
+    roles: tuple[str, ...] = ()
+
+    @property
+    def is_employee(self) -> bool:
+        """Say whether this is an institution's employee (who works on cases, never applies as such)."""
+        return self.kind == "employee"
 
     @property
     def principal(self) -> str:
@@ -58,11 +68,13 @@ class Identity:
     @property
     def audience(self) -> str:
         """Return the catalogue audience this identity belongs to (`residents` or `businesses`)."""
+        if self.kind == "employee":
+            return "institutions"
         return "businesses" if self.kind == "company_representative" else "residents"
 
     def claims(self) -> dict[str, Any]:
-        """Return the token payload."""
-        return asdict(self)
+        """Return the token payload (roles as a list, as JSON has them)."""
+        return {**asdict(self), "roles": list(self.roles)}
 
 
 def _is_personal_code(value: Any) -> bool:
@@ -77,7 +89,7 @@ def identity_from_claims(claims: Any) -> Identity:
     """Check a payload field by field and return the identity it describes, or raise InvalidIdentity."""
     if not isinstance(claims, Mapping):
         raise InvalidIdentity("the identity must be an object")
-    unknown = set(claims) - {"sub", "name", "kind", "company", "company_name", "acr"}
+    unknown = set(claims) - {"sub", "name", "kind", "company", "company_name", "acr", "institution", "roles"}
     if unknown:
         raise InvalidIdentity(f"unknown claims: {', '.join(sorted(map(str, unknown)))}")
     # Messages never repeat the values: they may be personal codes, which must not reach logs.
@@ -87,7 +99,7 @@ def identity_from_claims(claims: Any) -> Identity:
         raise InvalidIdentity("name must be a non-empty string")
     kind, acr = claims.get("kind"), claims.get("acr")
     if kind not in KINDS:
-        raise InvalidIdentity("kind must be person or company_representative")
+        raise InvalidIdentity("kind must be person, company_representative or employee")
     if acr not in ACRS:
         raise InvalidIdentity("acr must be substantial or high")
     company, company_name = claims.get("company"), claims.get("company_name")
@@ -97,9 +109,29 @@ def identity_from_claims(claims: Any) -> Identity:
         if not _text(company_name):
             raise InvalidIdentity("company_name must be a non-empty string")
     elif company is not None or company_name is not None:
-        raise InvalidIdentity("a person acting for themselves has no company")
+        raise InvalidIdentity("a person acting for themselves, or an employee, has no company")
+    institution, roles = claims.get("institution"), claims.get("roles") or []
+    if kind == "employee":
+        if not isinstance(institution, str) or len(institution) > 80 or INSTITUTION_ID.fullmatch(institution) is None:
+            raise InvalidIdentity("an employee's institution must be an institution id")
+        if (
+            not isinstance(roles, list | tuple)
+            or not roles
+            or not set(roles) <= set(ROLES)
+            or len(set(roles)) != len(roles)
+        ):
+            raise InvalidIdentity(f"an employee's roles must be some of {', '.join(ROLES)}")
+    elif institution is not None or roles:
+        raise InvalidIdentity("only an employee has an institution and roles")
     return Identity(
-        sub=claims["sub"], name=claims["name"], kind=kind, acr=acr, company=company, company_name=company_name
+        sub=claims["sub"],
+        name=claims["name"],
+        kind=kind,
+        acr=acr,
+        company=company,
+        company_name=company_name,
+        institution=institution,
+        roles=tuple(roles),
     )
 
 

@@ -29,9 +29,26 @@ def current_identity() -> Identity | None:
     return found
 
 
-def require_identity() -> Identity:
-    """Return the signed-in identity, or refuse with 401."""
+def _signed_in() -> Identity:
     found = current_identity()
     if found is None:
         raise ApiProblem(401, f"This needs a signed-in person: send the {IDENTITY_HEADER} header.", headers=_CHALLENGE)
+    return found
+
+
+def require_identity() -> Identity:
+    """Return the signed-in applicant (a person or a company representative): 401 without one, 403 for staff."""
+    found = _signed_in()
+    if found.is_employee:
+        raise ApiProblem(403, "An employee works on cases under /staff and does not apply as an employee.")
+    return found
+
+
+def require_employee(role: str | None = None) -> Identity:
+    """Return the signed-in employee (with `role`, if given): 401 without an identity, 403 for anyone else."""
+    found = _signed_in()
+    if not found.is_employee or found.institution is None:
+        raise ApiProblem(403, "Only an institution's employees work on cases.")
+    if role is not None and role not in found.roles:
+        raise ApiProblem(403, f"This needs the role {role}.")
     return found

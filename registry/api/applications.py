@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from sqlalchemy.exc import IntegrityError
 
 from forms.answers import clean_answers
 from identity import Identity
 from registry.api import API_PREFIX, api
 from registry.api.answer_checks import checked_answers
+from registry.api.idempotent import in_flight, run_once
 from registry.api.personal import (
     check_fields,
     json_object,
@@ -44,29 +45,23 @@ from registry.models.applications import (
     utc_now,
     withdraw_application,
 )
-from registry.models.files import attach_files
+from registry.models.cases import CaseProblem, answer_information, start_case
+from registry.models.files import attach_files, get_file
 from registry.models.forms import get_form, loaded
 from registry.models.idempotency import (
-    MAX_KEY_LENGTH,
     Claim,
-    KeyInFlight,
-    KeyReused,
-    Replay,
-    claim_key,
     complete_key,
-    fingerprint,
     hold_key,
-    release_key,
 )
 from registry.models.services import get_service
 from registry.models.tables import Application, Draft, Service
 from registry.models.tables import FormDefinition as StoredForm
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Visible ASCII and spaces: a key ends up in a database column and in problem details.
-IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]+")
 # Versions are small integers; a huge one would overflow the database's integer before it could be looked up.
 MAX_FORM_VERSION = 1_000_000
+APPLICATION_FORM = "application"
+MAX_INFORMATION_TEXT = 5000
 _REFERENCE_ATTEMPTS = 5
 
 
@@ -87,7 +82,8 @@ def _open_service(identity: Identity, service_id: str) -> Service:
 
 
 def _form(service: Service, form: str, version: int | None) -> StoredForm:
-    if SLUG.fullmatch(form) is None:
+    # Applicants fill in the application form; the other forms of a service are its steps' forms, for staff.
+    if SLUG.fullmatch(form) is None or form != APPLICATION_FORM:
         raise ApiProblem(404, f"The service '{service.id}' has no such form.")
     row = get_form(db_session(), service, form, version)
     if row is None:
@@ -173,27 +169,6 @@ def delete_draft(draft_id: str) -> Response:
 # --- applications ----------------------------------------------------------------------------------------------
 
 
-def _idempotency_key() -> str:
-    """Return the Idempotency-Key header (a structured-field string, quotes optional), or refuse with 400."""
-    raw = request.headers.get("Idempotency-Key")
-    if raw is None:
-        raise ApiProblem(400, "Submitting needs an Idempotency-Key header, so that a retry cannot apply twice.")
-    key = raw.strip()
-    if len(key) >= 2 and key[0] == key[-1] == '"':
-        key = key[1:-1]
-    if not key or len(key) > MAX_KEY_LENGTH or IDEMPOTENCY_KEY.fullmatch(key) is None:
-        raise ApiProblem(400, f"The Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters.")
-    return key
-
-
-def _in_flight() -> ApiProblem:
-    return ApiProblem(
-        409,
-        "A request with this Idempotency-Key is still being processed; retry shortly.",
-        headers={"Retry-After": "1"},
-    )
-
-
 def _created(payload: dict[str, Any], status: int, replayed: bool = False) -> Response:
     headers = {"Location": f"{API_PREFIX}/me/applications/{payload['id']}"} if status == 201 else {}
     if replayed:
@@ -206,24 +181,9 @@ def _created(payload: dict[str, Any], status: int, replayed: bool = False) -> Re
 def submit_application() -> Response:
     """Submit an application from a draft or from answers given in full; safe to retry with the same key."""
     identity = require_identity()
-    key = _idempotency_key()
     body = json_object()
-    session = db_session()
-    try:
-        outcome = claim_key(session, identity.principal, key, fingerprint(body))
-    except KeyReused:
-        raise ApiProblem(422, "This Idempotency-Key was already used with a different request body.") from None
-    except KeyInFlight:
-        raise _in_flight() from None
-    if isinstance(outcome, Replay):
-        return _created(outcome.response, outcome.status_code, replayed=True)
-    try:
-        payload = _submit(identity, body, outcome)
-    except BaseException:
-        # Nothing was stored: forget the claim so the same key can carry the corrected request.
-        release_key(session, outcome)
-        raise
-    return _created(payload, 201)
+    payload, status, replayed = run_once(identity.principal, body, lambda claim: _submit(identity, body, claim))
+    return _created(payload, status, replayed=replayed)
 
 
 def _submit(identity: Identity, body: dict[str, Any], claim: Claim) -> dict[str, Any]:
@@ -254,7 +214,7 @@ def _submit(identity: Identity, body: dict[str, Any], claim: Claim) -> dict[str,
     for attempt in range(_REFERENCE_ATTEMPTS):
         try:
             if not hold_key(session, claim):
-                raise _in_flight()  # our claim went stale and another request took it over
+                raise in_flight()  # our claim went stale and another request took it over
             if draft_id is not None and not consume_draft(session, identity.principal, draft_id):
                 raise ApiProblem(404, "There is no such draft; it may have been submitted already.")
             application = store_application(
@@ -269,6 +229,7 @@ def _submit(identity: Identity, body: dict[str, Any], claim: Claim) -> dict[str,
                 answers=answers,
             )
             attach_files(session, identity.principal, file_ids, application.id)
+            start_case(session, application, service)
             payload = application_created(application)
             complete_key(session, claim, 201, payload)
             session.commit()
@@ -325,3 +286,40 @@ def withdraw(application_id: str) -> Response:
     if not withdrawn:
         raise ApiProblem(409, f"An application that is {current.status.replace('_', ' ')} cannot be withdrawn.")
     return private(application_document(current))
+
+
+@api.post("/me/applications/<application_id>/information")
+@scrubbed
+def answer_information_request(application_id: str) -> Response:
+    """Answer the institution's request for more information; the case goes back to the step that asked."""
+    identity = require_identity()
+    application = _application(identity, application_id)
+    body = json_object()
+    check_fields(body, {"text": str}, {"files": list})
+    text = body["text"].strip()
+    if not text or len(text) > MAX_INFORMATION_TEXT:
+        errors = [{"pointer": "#/text", "detail": "required" if not text else "too_long"}]
+        raise ApiProblem(422, "The answer is not valid.", errors=errors)
+    session = db_session()
+    file_ids = _own_unattached_files(identity, body.get("files") or [])
+    try:
+        answer_information(session, application, text, file_ids)
+    except CaseProblem as error:
+        session.rollback()
+        raise ApiProblem(error.status, error.detail) from None
+    attach_files(session, identity.principal, file_ids, application.id)
+    session.commit()
+    session.expire_all()
+    return private(application_document(_application(identity, application_id)))
+
+
+def _own_unattached_files(identity: Identity, ids: list[Any]) -> set[str]:
+    """Return the ids if each names an upload of the principal's that no application has taken; 422 otherwise."""
+    errors = []
+    for index, file_id in enumerate(ids):
+        found = get_file(db_session(), identity.principal, file_id) if isinstance(file_id, str) else None
+        if found is None or found.application_id is not None:
+            errors.append({"pointer": f"#/files/{index}", "detail": "file.missing"})
+    if errors:
+        raise ApiProblem(422, "The answer is not valid.", errors=errors)
+    return {str(file_id) for file_id in ids}

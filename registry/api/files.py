@@ -75,7 +75,11 @@ def upload_file() -> Response:
 @scrubbed
 def download_file(file_id: str) -> Response:
     """Return one of the principal's files as an attachment under its stored name."""
-    stored = _file(require_identity().principal, file_id)
+    return send_file(_file(require_identity().principal, file_id))
+
+
+def send_file(stored: StoredFile) -> Response:
+    """Answer with a stored file as an attachment under its stored name, never rendered or sniffed."""
     response = Response(stored.content, mimetype=stored.content_type)
     ascii_name = stored.name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     response.headers["Content-Disposition"] = (

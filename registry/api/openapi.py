@@ -27,6 +27,7 @@ from registry.api.openapi_parts import (
     query_parameter,
     schema_ref,
 )
+from registry.api.openapi_staff import staff_paths, staff_schemas
 from registry.catalogue.schema import catalogue_schema
 from registry.models.services import ITEM_FIELDS
 
@@ -140,7 +141,7 @@ def _schemas() -> dict[str, Any]:
         },
         "required": ["type", "title", "status", "detail"],
     }
-    return schemas | _application_schemas()
+    return schemas | _application_schemas() | staff_schemas()
 
 
 def _paths() -> dict[str, Any]:
@@ -166,200 +167,212 @@ def _paths() -> dict[str, Any]:
         IF_NONE_MATCH,
     ]
     bearer = [{"publisherToken": []}]
-    return {
-        f"{p}/services": {
-            "get": {
-                "operationId": "listServices",
-                "summary": "List and search published services.",
-                "parameters": list_params,
-                "responses": ok_responses("ServiceList") | {"400": BAD_PARAMETER, "500": SERVER_ERROR},
-            }
-        },
-        f"{p}/services/{{service_id}}": {
-            "get": {
-                "operationId": "getService",
-                "summary": "The full description of a service and its forms (drafts only for their own publisher).",
-                "parameters": [SERVICE_ID, IF_NONE_MATCH],
-                "responses": ok_responses("ServiceDetail")
-                | {
-                    "401": problem_response("A publisher token was sent but is not valid."),
-                    "404": NOT_FOUND,
-                    "410": problem_response("The service was withdrawn."),
-                    "500": SERVER_ERROR,
+    return (
+        {
+            f"{p}/services": {
+                "get": {
+                    "operationId": "listServices",
+                    "summary": "List and search published services.",
+                    "parameters": list_params,
+                    "responses": ok_responses("ServiceList") | {"400": BAD_PARAMETER, "500": SERVER_ERROR},
+                }
+            },
+            f"{p}/services/{{service_id}}": {
+                "get": {
+                    "operationId": "getService",
+                    "summary": "The full description of a service and its forms (drafts only for their own publisher).",
+                    "parameters": [SERVICE_ID, IF_NONE_MATCH],
+                    "responses": ok_responses("ServiceDetail")
+                    | {
+                        "401": problem_response("A publisher token was sent but is not valid."),
+                        "404": NOT_FOUND,
+                        "410": problem_response("The service was withdrawn."),
+                        "500": SERVER_ERROR,
+                    },
+                },
+                "put": {
+                    "operationId": "putService",
+                    "summary": "Create or replace one of the publishing institution's services.",
+                    "security": bearer,
+                    "parameters": [
+                        SERVICE_ID,
+                        {
+                            "name": "If-Match",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Replace only if the stored service still has this ETag.",
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": schema_ref("Service")}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Replaced.",
+                            "content": {"application/json": {"schema": schema_ref("ServiceDetail")}},
+                        },
+                        "201": {
+                            "description": "Created.",
+                            "content": {"application/json": {"schema": schema_ref("ServiceDetail")}},
+                        },
+                        "400": problem_response("The body is not JSON."),
+                        "401": problem_response("No valid publisher token."),
+                        "403": problem_response("The service belongs to another institution."),
+                        "404": NOT_FOUND,
+                        "412": problem_response("If-Match did not match."),
+                        "413": problem_response("The body is too large."),
+                        "415": problem_response("The body is not application/json."),
+                        "422": problem_response("The document is not valid; `errors` lists each problem."),
+                        "500": SERVER_ERROR,
+                    },
                 },
             },
-            "put": {
-                "operationId": "putService",
-                "summary": "Create or replace one of the publishing institution's services.",
-                "security": bearer,
-                "parameters": [
-                    SERVICE_ID,
-                    {
-                        "name": "If-Match",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string"},
-                        "description": "Replace only if the stored service still has this ETag.",
+            f"{p}/services/{{service_id}}.jsonld": {
+                "get": {
+                    "operationId": "getServiceJsonLd",
+                    "summary": "A service as CPSV-AP 3.2 JSON-LD.",
+                    "parameters": [SERVICE_ID, IF_NONE_MATCH],
+                    "responses": ok_responses("JsonLd", "application/ld+json")
+                    | {
+                        "401": problem_response("A publisher token was sent but is not valid."),
+                        "404": NOT_FOUND,
+                        "410": problem_response("The service was withdrawn."),
+                        "500": SERVER_ERROR,
                     },
-                ],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": schema_ref("Service")}}},
-                "responses": {
-                    "200": {
-                        "description": "Replaced.",
-                        "content": {"application/json": {"schema": schema_ref("ServiceDetail")}},
-                    },
-                    "201": {
-                        "description": "Created.",
-                        "content": {"application/json": {"schema": schema_ref("ServiceDetail")}},
-                    },
-                    "400": problem_response("The body is not JSON."),
-                    "401": problem_response("No valid publisher token."),
-                    "403": problem_response("The service belongs to another institution."),
-                    "404": NOT_FOUND,
-                    "412": problem_response("If-Match did not match."),
-                    "413": problem_response("The body is too large."),
-                    "415": problem_response("The body is not application/json."),
-                    "422": problem_response("The document is not valid; `errors` lists each problem."),
-                    "500": SERVER_ERROR,
-                },
+                }
             },
-        },
-        f"{p}/services/{{service_id}}.jsonld": {
-            "get": {
-                "operationId": "getServiceJsonLd",
-                "summary": "A service as CPSV-AP 3.2 JSON-LD.",
-                "parameters": [SERVICE_ID, IF_NONE_MATCH],
-                "responses": ok_responses("JsonLd", "application/ld+json")
-                | {
-                    "401": problem_response("A publisher token was sent but is not valid."),
-                    "404": NOT_FOUND,
-                    "410": problem_response("The service was withdrawn."),
-                    "500": SERVER_ERROR,
-                },
-            }
-        },
-        f"{p}/services/{{service_id}}/forms/{{form}}": {
-            "get": {
-                "operationId": "getServiceForm",
-                "summary": "The newest version of a service form (definition and answers schema).",
-                "parameters": [SERVICE_ID, path_parameter("form", "The form, e.g. application."), IF_NONE_MATCH],
-                "responses": ok_responses("FormDocument")
-                | {
-                    "401": problem_response("A publisher token was sent but is not valid."),
-                    "404": NOT_FOUND,
-                    "410": problem_response("The service was withdrawn."),
-                    "500": SERVER_ERROR,
-                },
-            }
-        },
-        f"{p}/services/{{service_id}}/forms/{{form}}/versions/{{version}}": {
-            "get": {
-                "operationId": "getServiceFormVersion",
-                "summary": "One version of a service form; drafts keep the version they were started with.",
-                "parameters": [
-                    SERVICE_ID,
-                    path_parameter("form", "The form, e.g. application."),
-                    {"name": "version", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
-                    IF_NONE_MATCH,
-                ],
-                "responses": ok_responses("FormDocument")
-                | {
-                    "401": problem_response("A publisher token was sent but is not valid."),
-                    "404": NOT_FOUND,
-                    "410": problem_response("The service was withdrawn."),
-                    "500": SERVER_ERROR,
-                },
-            }
-        },
-        f"{p}/catalogue.jsonld": {
-            "get": {
-                "operationId": "getCatalogueJsonLd",
-                "summary": "Every published service as one CPSV-AP 3.2 JSON-LD document.",
-                "parameters": [IF_NONE_MATCH],
-                "responses": ok_responses("JsonLd", "application/ld+json") | {"500": SERVER_ERROR},
-            }
-        },
-        f"{p}/institutions": {
-            "get": {
-                "operationId": "listInstitutions",
-                "summary": "Every institution.",
-                "parameters": [IF_NONE_MATCH],
-                "responses": ok_responses("InstitutionList") | {"500": SERVER_ERROR},
-            }
-        },
-        f"{p}/institutions/{{institution_id}}": {
-            "get": {
-                "operationId": "getInstitution",
-                "summary": "One institution.",
-                "parameters": [path_parameter("institution_id", "The institution id."), IF_NONE_MATCH],
-                "responses": ok_responses("Institution") | {"404": NOT_FOUND, "500": SERVER_ERROR},
-            }
-        },
-        f"{p}/municipalities": {
-            "get": {
-                "operationId": "listMunicipalities",
-                "summary": "Municipalities that publish services of their own.",
-                "parameters": [IF_NONE_MATCH],
-                "responses": ok_responses("MunicipalityList") | {"500": SERVER_ERROR},
-            }
-        },
-        f"{p}/life-events": {
-            "get": {
-                "operationId": "listLifeEvents",
-                "summary": "Life and business events that group services.",
-                "parameters": [IF_NONE_MATCH],
-                "responses": ok_responses("LifeEventList") | {"500": SERVER_ERROR},
-            }
-        },
-        f"{p}/import/cpsv-ap": {
-            "post": {
-                "operationId": "importCpsvAp",
-                "summary": "Import CPSV-AP 3.2 JSON-LD as drafts of the publishing institution (all or nothing).",
-                "security": bearer,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/ld+json": {"schema": schema_ref("JsonLd")},
-                        "application/json": {"schema": schema_ref("JsonLd")},
+            f"{p}/services/{{service_id}}/forms/{{form}}": {
+                "get": {
+                    "operationId": "getServiceForm",
+                    "summary": "The newest version of a service form (definition and answers schema).",
+                    "parameters": [SERVICE_ID, path_parameter("form", "The form, e.g. application."), IF_NONE_MATCH],
+                    "responses": ok_responses("FormDocument")
+                    | {
+                        "401": problem_response("A publisher token was sent but is not valid."),
+                        "404": NOT_FOUND,
+                        "410": problem_response("The service was withdrawn."),
+                        "500": SERVER_ERROR,
                     },
-                },
-                "responses": {
-                    "201": {
-                        "description": "Imported.",
-                        "content": {"application/json": {"schema": schema_ref("ImportResult")}},
+                }
+            },
+            f"{p}/services/{{service_id}}/forms/{{form}}/versions/{{version}}": {
+                "get": {
+                    "operationId": "getServiceFormVersion",
+                    "summary": "One version of a service form; drafts keep the version they were started with.",
+                    "parameters": [
+                        SERVICE_ID,
+                        path_parameter("form", "The form, e.g. application."),
+                        {
+                            "name": "version",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
+                        IF_NONE_MATCH,
+                    ],
+                    "responses": ok_responses("FormDocument")
+                    | {
+                        "401": problem_response("A publisher token was sent but is not valid."),
+                        "404": NOT_FOUND,
+                        "410": problem_response("The service was withdrawn."),
+                        "500": SERVER_ERROR,
                     },
-                    "400": problem_response("The body is not JSON."),
-                    "401": problem_response("No valid publisher token."),
-                    "413": problem_response("The body is too large."),
-                    "415": problem_response("The body is not JSON-LD."),
-                    "422": problem_response("The document could not be imported; `errors` lists each problem."),
-                    "500": SERVER_ERROR,
-                },
-            }
-        },
-        f"{p}/openapi.json": {
-            "get": {
-                "operationId": "getOpenApi",
-                "summary": "This document.",
-                "responses": {
-                    "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-                },
-            }
-        },
-        "/healthz": {
-            "get": {
-                "operationId": "health",
-                "summary": "Whether the registry can reach its database.",
-                "responses": {
-                    "200": {
-                        "description": "Healthy.",
-                        "content": {"application/json": {"schema": schema_ref("Health")}},
+                }
+            },
+            f"{p}/catalogue.jsonld": {
+                "get": {
+                    "operationId": "getCatalogueJsonLd",
+                    "summary": "Every published service as one CPSV-AP 3.2 JSON-LD document.",
+                    "parameters": [IF_NONE_MATCH],
+                    "responses": ok_responses("JsonLd", "application/ld+json") | {"500": SERVER_ERROR},
+                }
+            },
+            f"{p}/institutions": {
+                "get": {
+                    "operationId": "listInstitutions",
+                    "summary": "Every institution.",
+                    "parameters": [IF_NONE_MATCH],
+                    "responses": ok_responses("InstitutionList") | {"500": SERVER_ERROR},
+                }
+            },
+            f"{p}/institutions/{{institution_id}}": {
+                "get": {
+                    "operationId": "getInstitution",
+                    "summary": "One institution.",
+                    "parameters": [path_parameter("institution_id", "The institution id."), IF_NONE_MATCH],
+                    "responses": ok_responses("Institution") | {"404": NOT_FOUND, "500": SERVER_ERROR},
+                }
+            },
+            f"{p}/municipalities": {
+                "get": {
+                    "operationId": "listMunicipalities",
+                    "summary": "Municipalities that publish services of their own.",
+                    "parameters": [IF_NONE_MATCH],
+                    "responses": ok_responses("MunicipalityList") | {"500": SERVER_ERROR},
+                }
+            },
+            f"{p}/life-events": {
+                "get": {
+                    "operationId": "listLifeEvents",
+                    "summary": "Life and business events that group services.",
+                    "parameters": [IF_NONE_MATCH],
+                    "responses": ok_responses("LifeEventList") | {"500": SERVER_ERROR},
+                }
+            },
+            f"{p}/import/cpsv-ap": {
+                "post": {
+                    "operationId": "importCpsvAp",
+                    "summary": "Import CPSV-AP 3.2 JSON-LD as drafts of the publishing institution (all or nothing).",
+                    "security": bearer,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/ld+json": {"schema": schema_ref("JsonLd")},
+                            "application/json": {"schema": schema_ref("JsonLd")},
+                        },
                     },
-                    "503": problem_response("The database is not reachable."),
-                },
-            }
-        },
-    } | _application_paths()
+                    "responses": {
+                        "201": {
+                            "description": "Imported.",
+                            "content": {"application/json": {"schema": schema_ref("ImportResult")}},
+                        },
+                        "400": problem_response("The body is not JSON."),
+                        "401": problem_response("No valid publisher token."),
+                        "413": problem_response("The body is too large."),
+                        "415": problem_response("The body is not JSON-LD."),
+                        "422": problem_response("The document could not be imported; `errors` lists each problem."),
+                        "500": SERVER_ERROR,
+                    },
+                }
+            },
+            f"{p}/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "responses": {
+                        "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the registry can reach its database.",
+                    "responses": {
+                        "200": {
+                            "description": "Healthy.",
+                            "content": {"application/json": {"schema": schema_ref("Health")}},
+                        },
+                        "503": problem_response("The database is not reachable."),
+                    },
+                }
+            },
+        }
+        | _application_paths()
+        | staff_paths()
+    )
 
 
 def build_openapi() -> dict[str, Any]:

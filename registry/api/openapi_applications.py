@@ -367,3 +367,14 @@ def _application_paths() -> dict[str, Any]:
             }
         },
     }
+
+
+# Shared with openapi_staff.py.
+RESOURCE_ID = _RESOURCE_ID
+TIMESTAMP = _TIMESTAMP
+NO_STORE = _NO_STORE
+UNIDENTIFIED = _UNIDENTIFIED
+NOT_YOURS = _NOT_YOURS
+obj = _object
+private = _private
+json_body = _json_body

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from forms.loader import DefinitionError, load_definition
+from registry.catalogue.processes import process_problems
 from registry.catalogue.rules import publication_problems, reference_problems
 from registry.catalogue.schema import schema_problems
 
@@ -25,6 +26,7 @@ class SeedData:
     life_events: list[dict[str, Any]] = field(default_factory=list)
     services: list[dict[str, Any]] = field(default_factory=list)
     forms: list[dict[str, Any]] = field(default_factory=list)
+    processes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -42,6 +44,7 @@ def read_seed(seed_dir: Path = SEED_DIR) -> SeedData:
         life_events=_read_yaml(seed_dir / "life_events.yaml") or [],
         services=[_read_yaml(p) for p in sorted((seed_dir / "services").glob("*.yaml"))],
         forms=[_read_yaml(p) for p in sorted((seed_dir / "forms").glob("*.yaml"))],
+        processes=[_read_yaml(p) for p in sorted((seed_dir / "processes").glob("*.yaml"))],
     )
 
 
@@ -96,6 +99,7 @@ def seed_problems(data: SeedData) -> list[str]:
             f"Service {sid}: keywords missing {lang}" for lang in SEED_LANGUAGES if lang not in svc.get("keywords", {})
         ]
     problems += _form_problems(data, {s.get("id") for s in data.services})
+    problems += _process_problems(data)
     return problems
 
 
@@ -113,6 +117,32 @@ def _form_problems(data: SeedData, service_ids: set[Any]) -> list[str]:
             continue
         if definition.service not in service_ids:
             problems.append(f"{name}: unknown service {definition.service!r}")
+    return problems
+
+
+def _process_problems(data: SeedData) -> list[str]:
+    """Check every process: its shape, its service, its steps' institutions, and that each step has its form."""
+    services = {s.get("id"): s for s in data.services if isinstance(s, dict)}
+    institutions = {i.get("id") for i in data.institutions if isinstance(i, dict)}
+    forms = {(f.get("service"), f.get("form")) for f in data.forms if isinstance(f, dict)}
+    problems: list[str] = []
+    for document in data.processes:
+        name = f"Process {document.get('service', '?')}" if isinstance(document, dict) else "Process"
+        found = process_problems(document)
+        if found:
+            problems += [f"{name}: {problem}" for problem in found]
+            continue
+        service = services.get(document["service"])
+        if service is None:
+            problems.append(f"{name}: unknown service {document['service']!r}")
+            continue
+        if service.get("level", 0) < 4:
+            problems.append(f"{name}: only level 4 services are processed online")
+        for step in document["steps"]:
+            if step["institution"] not in institutions:
+                problems.append(f"{name}: step {step['id']}: unknown institution {step['institution']!r}")
+            if (document["service"], step["form"]) not in forms:
+                problems.append(f"{name}: step {step['id']}: no form {step['form']!r} for the service")
     return problems
 
 

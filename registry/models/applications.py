@@ -218,6 +218,12 @@ def application_document(application: Application) -> dict[str, Any]:
     return application_item(application) | {
         "applicant_name": application.applicant_name,
         "acting_for": application.acting_for,
+        "result": application.result,
+        "information_request": (
+            {"text": application.information_request.get("text"), "at": application.information_request.get("at")}
+            if application.information_request
+            else None
+        ),
         "answers": application.answers,
         "timeline": [
             {"at": timestamp(e.at), "status": e.status, "actor": e.actor, "note": e.note} for e in application.events

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from registry.catalogue.seed import SeedData
 from registry.models.forms import save_form
+from registry.models.processes import save_process
 from registry.models.reference import save_institution, save_life_event, save_municipality
 from registry.models.services import save_service
 
@@ -24,3 +25,5 @@ def load_seed(session: Session, data: SeedData) -> None:
     session.flush()
     for form in data.forms:
         save_form(session, rows[form["service"]], form)
+    for process in data.processes:
+        save_process(session, rows[process["service"]], process)

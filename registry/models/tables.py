@@ -188,6 +188,16 @@ class Application(Base):
     status: Mapped[str] = mapped_column(String(30))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The case (docs/processing.md): the process version it follows, its current step and who has it, when it is
+    # due, the result once decided, and what the applicant was asked while more information is requested.
+    process_version: Mapped[int | None] = mapped_column(Integer)
+    current_step: Mapped[str | None] = mapped_column(String(80))
+    current_institution: Mapped[str | None] = mapped_column(String(80), index=True)
+    assigned_sub: Mapped[str | None] = mapped_column(String(20))
+    assigned_name: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str | None] = mapped_column(String(20))
+    information_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     service: Mapped[Service] = relationship()
     events: Mapped[list[ApplicationEvent]] = relationship(
@@ -251,3 +261,37 @@ class StoredFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     application_id: Mapped[str | None] = mapped_column(ForeignKey("applications.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Process(Base):
+    """A version of a service's process: its ordered steps (registry.catalogue.processes); never changed."""
+
+    __tablename__ = "processes"
+    __table_args__ = (UniqueConstraint("service_pk", "version", name="uq_processes_service_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_pk: Mapped[int] = mapped_column(ForeignKey("services.pk", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """One entry of a case's audit trail: a decision, an answer, a claim, a view. Appended, never changed."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # decision | information | claim | release | view
+    kind: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str | None] = mapped_column(String(80))
+    institution: Mapped[str | None] = mapped_column(String(80), index=True)
+    actor_sub: Mapped[str] = mapped_column(String(20))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    form: Mapped[str | None] = mapped_column(String(80))
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    text: Mapped[str | None] = mapped_column(Text)

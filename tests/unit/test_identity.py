@@ -41,7 +41,43 @@ def test_a_representative_acts_for_the_company() -> None:
     identity = read_identity(SECRET, sign_identity(SECRET, REPRESENTATIVE))
     assert identity.principal == "40003245752"
     assert identity.audience == "businesses"
-    assert identity.claims() == REPRESENTATIVE
+    assert identity.claims() == {**REPRESENTATIVE, "institution": None, "roles": []}
+
+
+EMPLOYEE = {
+    "sub": "150585-12343",
+    "name": "Ilze Kalna",
+    "kind": "employee",
+    "acr": "high",
+    "institution": "nva",
+    "roles": ["case_worker", "decision_maker"],
+}
+
+
+def test_an_employee_carries_an_institution_and_roles() -> None:
+    identity = read_identity(SECRET, sign_identity(SECRET, EMPLOYEE))
+    assert identity.is_employee and identity.institution == "nva"
+    assert identity.roles == ("case_worker", "decision_maker")
+    assert identity.audience == "institutions"
+    assert read_identity(SECRET, sign_identity(SECRET, identity)) == identity
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {**EMPLOYEE, "institution": None},
+        {**EMPLOYEE, "institution": "Not An Id"},
+        {**EMPLOYEE, "roles": []},
+        {**EMPLOYEE, "roles": ["admin"]},
+        {**EMPLOYEE, "roles": ["case_worker", "case_worker"]},
+        {**EMPLOYEE, "company": "40003245752", "company_name": "SIA X"},
+        {**PERSON, "institution": "nva"},
+        {**PERSON, "roles": ["case_worker"]},
+    ],
+)
+def test_employee_claims_are_checked(claims: dict[str, object]) -> None:
+    with pytest.raises(InvalidIdentity):
+        sign_identity(SECRET, claims)
 
 
 def test_an_identity_object_signs_too() -> None:

@@ -96,7 +96,8 @@ def value_of(question: Question) -> st.SearchStrategy[Any]:
     if kind in ("text", "long_text"):
         shortest = max(1, question.min_length or 0)
         letters = st.characters(codec="utf-8", exclude_categories=["Cs"])
-        return st.text(letters, min_size=shortest, max_size=shortest + 30)
+        longest = min(shortest + 30, question.max_length) if question.max_length else shortest + 30
+        return st.text(letters, min_size=shortest, max_size=longest)
     if kind == "number":
         smallest = question.min if question.min is not None else -1e9
         largest = question.max if question.max is not None else 1e9
