@@ -198,6 +198,9 @@ class Application(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     result: Mapped[str | None] = mapped_column(String(20))
     information_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The decision's result document: when it was decided, and the code anyone can check it with.
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verification_code: Mapped[str | None] = mapped_column(String(20), unique=True)
 
     service: Mapped[Service] = relationship()
     events: Mapped[list[ApplicationEvent]] = relationship(
@@ -295,3 +298,38 @@ class CaseEvent(Base):
     form_version: Mapped[int | None] = mapped_column(Integer)
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(Base):
+    """A message to an applicant in the portal's inbox ("Paziņojumi"), in lv and en; read or not."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_principal", "principal", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(20))
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # decision | information_request | step | payment | ...
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[dict[str, str]] = mapped_column(JSON)
+    body: Mapped[dict[str, str]] = mapped_column(JSON)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Payment(Base):
+    """A state fee of an application: what for, how much, and where the payment provider has it."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[dict[str, str]] = mapped_column(JSON)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    # pending | paid | failed | cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(40))
+    provider_reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
