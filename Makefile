@@ -97,11 +97,15 @@ openapi: $(VENV)/.installed ## Regenerate registry/openapi.json from the code
 	$(FLASK_REGISTRY) openapi
 
 .PHONY: bench
-bench: bench-registry bench-portal bench-forms ## Run the benchmarks (a few minutes; numbers, no assertions)
+bench: bench-registry bench-portal bench-forms bench-cases ## Run the benchmarks (a few minutes; numbers, no assertions)
 
 .PHONY: bench-registry
 bench-registry: $(VENV)/.installed ## Registry: GET /services latency with 1,000 / 10,000 / 100,000 synthetic services
 	$(BIN)/python -m bench.registry $(BENCH_ARGS)
+
+.PHONY: bench-cases
+bench-cases: install ## Staff queue: GET /staff/cases with 10,000 open cases over 20 institutions
+	$(BIN)/python -m bench.cases
 
 .PHONY: bench-forms
 bench-forms: install ## Forms: pages, validation and page weight of the 73-question income tax return

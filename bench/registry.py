@@ -149,9 +149,12 @@ def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
 
 
-def measure(url: str, params: dict[str, str], repeat: int) -> tuple[float, float, float, float, int]:
+def measure(
+    url: str, params: dict[str, str], repeat: int, headers: dict[str, str] | None = None
+) -> tuple[float, float, float, float, int]:
     """Return client median and p95, server (Server-Timing) median and p95 in ms, and the result count."""
     session = requests.Session()
+    session.headers.update(headers or {})
     total = session.get(url, params=params, timeout=10).json().get("total", 1)  # warm-up
     client, server = [], []
     for _ in range(repeat):

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from identity import Identity
 from registry.catalogue.processes import Process, Step
 from registry.models.applications import RIGA, timestamp, utc_now
 from registry.models.processes import get_process
+from registry.models.results import issue_result
 from registry.models.tables import Application, ApplicationEvent, CaseEvent, Service
 
 OUTCOMES = ("approve", "refuse", "request_info", "return")
@@ -79,10 +80,15 @@ def start_case(session: Session, application: Application, service: Service) -> 
 
 
 def process_of(session: Session, case: Application) -> Process:
-    """Return the process version a case follows."""
+    """Return the process version a case follows (remembered for the session: a queue page shows many cases)."""
+    key = ("process", case.service_pk, case.process_version)
+    if key in session.info:
+        found: Process = session.info[key]
+        return found
     process = get_process(session, case.service, case.process_version)
     if process is None:  # pragma: no cover - a case only gets a process version that is stored
         raise CaseProblem(409, "The case has no process.")
+    session.info[key] = process
     return process
 
 
@@ -90,11 +96,11 @@ def process_of(session: Session, case: Application) -> Process:
 
 
 def _worked_on_by(institution: str) -> ColumnElement[bool]:
-    return exists().where(
-        CaseEvent.application_id == Application.id,
-        CaseEvent.institution == institution,
-        CaseEvent.kind.in_(("decision", "claim")),
+    # IN over the institution's own events (indexed by institution), not a correlated EXISTS per application.
+    worked = select(CaseEvent.application_id).where(
+        CaseEvent.institution == institution, CaseEvent.kind.in_(("decision", "claim"))
     )
+    return Application.id.in_(worked)
 
 
 def get_case(session: Session, employee: Identity, case_id: str) -> Application | None:
@@ -309,6 +315,8 @@ def decide(session: Session, case: Application, employee: Identity, decision: De
     )
     session.add(event)
     session.flush()
+    if applicant_status == "decided":
+        issue_result(session, case, event)  # the result document's date and public verification code
     return event
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -38,4 +40,11 @@ def get_process(session: Session, service: Service, version: int | None = None) 
     if version is not None:
         stmt = stmt.where(StoredProcess.version == version)
     row = session.scalar(stmt.order_by(StoredProcess.version.desc()).limit(1))
-    return None if row is None else load_process(row.definition)
+    return None if row is None else _loaded(json.dumps(row.definition, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=256)
+def _loaded(canonical: str) -> Process:
+    # Versions never change: each is checked and built once per process (keyed by content, so test registries in
+    # one process never share a wrong entry). A queue page loads the process of every case on it.
+    return load_process(json.loads(canonical))

@@ -1,0 +1,162 @@
+"""Measure the staff queue (`GET /api/v1/staff/cases`) with 10,000 open cases across 20 institutions.
+
+A SQLite database is migrated by Alembic and seeded with the real catalogue; then one synthetic process version of
+the unemployed-status service with 20 steps, one per institution (`iestade-01` ... `iestade-20`), and 10,000
+submitted applications spread over its steps (about 500 per institution), some claimed, some overdue, each with a
+few audit entries. A gunicorn registry (the same config as `make run`) serves it on loopback; one client measures
+sequential latency as an employee of one institution. Server time is the registry's `Server-Timing`.
+
+    python -m bench.cases [--cases 10000] [--repeat 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
+
+from bench.portal import free_port, stop
+from bench.registry import measure, serve
+from identity import sign_identity
+from registry.catalogue.seed import read_seed
+from registry.config import Config
+from registry.db import make_engine
+from registry.migrate import upgrade
+from registry.models.seeding import load_seed
+from registry.models.tables import Application, CaseEvent, Process, Service
+
+SERVICE = "bezdarbnieka-statusa-pieskirsana"
+INSTITUTIONS = [f"iestade-{n:02d}" for n in range(1, 21)]
+EMPLOYEE = {
+    "sub": "150585-12343",
+    "name": "Darbiniece",
+    "kind": "employee",
+    "acr": "high",
+    "company": None,
+    "company_name": None,
+    "institution": INSTITUTIONS[6],
+    "roles": ["case_worker", "decision_maker"],
+}
+QUERIES = {
+    "queue, first page": {},
+    "queue, overdue": {"overdue": "true"},
+    "queue, assigned to me": {"assigned": "me"},
+    "queue, page 10": {"page": "10"},
+    "involved (past steps too)": {"scope": "involved"},
+}
+
+
+def fill(database_url: str, count: int) -> None:
+    """Migrate, seed, and insert a 20-step process and `count` open cases over its steps."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    rng = random.Random(count)
+    with Session(engine) as session:
+        load_seed(session, read_seed())
+        session.commit()
+        service = session.scalar(select(Service).where(Service.id == SERVICE))
+        if service is None:
+            raise SystemExit(f"the seed has no service {SERVICE}")
+        steps = [
+            {
+                "id": f"solis-{n:02d}",
+                "institution": inst,
+                "title": {"lv": f"Solis {n}", "en": f"Step {n}"},
+                "form": "nva-status",
+            }
+            for n, inst in enumerate(INSTITUTIONS, start=1)
+        ]
+        definition = {"service": SERVICE, "version": 99, "steps": steps}
+        now = datetime.now(UTC)
+        session.add(Process(service_pk=service.pk, version=99, definition=definition, created_at=now))
+        applications, events = [], []
+        for n in range(count):
+            position = rng.randrange(len(steps))
+            submitted = now - timedelta(days=rng.randrange(1, 40))
+            claimed = rng.random() < 0.3
+            case_id = f"{n:032x}"
+            applications.append(
+                {
+                    "id": case_id,
+                    "reference": f"PT-2026-{n + 1:06d}",
+                    "reference_year": 2026,
+                    "reference_number": n + 1,
+                    "principal": f"32{n:04d}-{n % 100000:05d}"[:12],
+                    "applicant_name": f"Persona {n}",
+                    "acting_for": None,
+                    "service_pk": service.pk,
+                    "form": "application",
+                    "form_version": 1,
+                    "answers": {"note": "x" * 200},
+                    "status": "in_progress" if claimed else "submitted",
+                    "submitted_at": submitted,
+                    "updated_at": submitted,
+                    "process_version": 99,
+                    "current_step": steps[position]["id"],
+                    "current_institution": steps[position]["institution"],
+                    "assigned_sub": EMPLOYEE["sub"] if claimed and rng.random() < 0.1 else None,
+                    "assigned_name": EMPLOYEE["name"] if claimed else None,
+                    "due_at": submitted + timedelta(days=14),
+                }
+            )
+            for earlier in steps[:position][-2:]:
+                events.append(
+                    {
+                        "application_id": case_id,
+                        "at": submitted,
+                        "kind": "decision",
+                        "step": earlier["id"],
+                        "institution": earlier["institution"],
+                        "actor_sub": "010190-12349",
+                        "actor_name": "Iepriekšējais",
+                        "outcome": "approve",
+                    }
+                )
+        for table, values in ((Application, applications), (CaseEvent, events)):
+            for chunk in range(0, len(values), 2000):
+                session.execute(insert(table), values[chunk : chunk + 2000])
+        session.commit()
+        session.execute(text("ANALYZE"))
+        session.commit()
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-cases-") as tmp:
+        database_url = f"sqlite:///{Path(tmp) / 'registry.sqlite3'}"
+        fill(database_url, options.cases)
+        port = free_port()
+        process = serve(database_url, port)
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1/staff/cases"
+            token = sign_identity(Config.IDENTITY_SECRET, EMPLOYEE)
+            print(f"# Staff queue: {options.cases:,} open cases over {len(INSTITUTIONS)} institutions\n")
+            print(
+                f"Employee of {EMPLOYEE['institution']}; {options.repeat} sequential requests each, "
+                "after one warm-up.\n"
+            )
+            print("| request | results | client median ms | client p95 ms | server median ms | server p95 ms |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for name, params in QUERIES.items():
+                client_median, client_p95, server_median, server_p95, total = measure(
+                    url, params, options.repeat, headers={"X-Portal-Identity": token}
+                )
+                print(
+                    f"| {name} | {total:,} | {client_median:.1f} | {client_p95:.1f} | "
+                    f"{server_median:.1f} | {server_p95:.1f} |"
+                )
+        finally:
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()
