@@ -9,10 +9,20 @@ from typing import Any
 
 import pytest
 import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import Engine, text
 
 from forms.examples import example_answers
+from registry.api.openapi import build_openapi
 from tests.fixtures.applications import errors_of, form_of, fresh_person, submit, upload_file, valid_answers, who
+from tests.fixtures.registry_server import RegistryProcess
 
 pytestmark = pytest.mark.integration
 
@@ -310,3 +320,28 @@ def test_the_queue_filters_and_counts(applications_api: str, applications_databa
     )
     bad = requests.get(f"{api}/staff/cases", params={"status": "lost"}, headers=who(NVA_WORKER), timeout=10)
     assert bad.status_code == 400
+
+
+FUZZING_EMPLOYEE = employee("nva", "case_worker", "decision_maker", sub="320000-00002", name="Schemathesis")
+schema = schemathesis.openapi.from_dict(build_openapi())
+
+
+@schema.include(path_regex=r"^/api/v1/staff/").parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_staff_operations_conform_to_the_document(
+    case: schemathesis.Case, applications_registry: RegistryProcess
+) -> None:
+    # An employee with arbitrary ids, filters, bodies and keys: never a server error, always a documented answer.
+    response = case.call(base_url=applications_registry.url, headers=who(FUZZING_EMPLOYEE))
+    case.validate_response(
+        response,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
+
+
+def test_staff_answers_are_never_cached(applications_api: str) -> None:
+    case_id, _ = new_case(applications_api)
+    for path in ("staff/cases", f"staff/cases/{case_id}"):
+        response = requests.get(f"{applications_api}/{path}", headers=who(NVA_WORKER), timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
