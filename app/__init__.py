@@ -51,11 +51,15 @@ def init_registry_client(app: Flask) -> None:
     from app.registry_client.applications import ApplicationsClient
     from app.registry_client.base import request_id, reset_stale
     from app.registry_client.catalogue import CatalogueClient
+    from app.registry_client.messages import MessagesClient
+    from app.registry_client.staff import StaffClient
 
     backend = app.config["REGISTRY_CACHE"]
     for name, client_class, suffix in (
         ("registry_client", CatalogueClient, ""),
         ("applications_client", ApplicationsClient, "-forms"),  # drafts and applications are never cached
+        ("staff_client", StaffClient, "-staff"),  # cases are never cached either
+        ("messages_client", MessagesClient, "-messages"),  # nor is the inbox
     ):
         app.extensions[name] = client_class(
             app.config["REGISTRY_URL"],
@@ -97,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount the public pages, sign-in (only with a provider: DEMO_SIGN_IN for now) and the status endpoint."""
     from app.auth import init_auth
     from app.auth.providers import configured_provider
-    from app.views import applications, auth, documents, public, status
+    from app.views import applications, auth, documents, messages, public, staff, status, verify
 
     sign_in_provider = configured_provider(app.config)
     init_auth(app, sign_in_provider)
@@ -106,6 +110,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(auth.bp)
     app.register_blueprint(applications.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(messages.bp)  # the applicant's inbox and the unread count of the account menu
+    app.register_blueprint(staff.bp)  # the staff area: institutions' employees (sign-in needed, as for applying)
+    app.register_blueprint(verify.bp)  # checking a decision by its verification code: public, no sign-in
     app.register_blueprint(status.bp)
     # Templates link to pages of other features only when those are mounted (e.g. "My applications").
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

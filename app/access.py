@@ -11,11 +11,16 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.session import EXPIRY_FIELD, get_current_user, signed_out_by_expiry, stash_form
 from app.i18n import current_lang
+from app.rendering import render
 
 F = TypeVar("F", bound=Callable[..., object])
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+STAFF = "staff"
+# Where signing in lands when no `next` is given (app/views/auth.py): an employee's home is the work queue instead.
+APPLICANTS_HOME = "applications.my_applications"
+STAFF_HOME = "staff.queue"
 
 
 def public(view: F) -> F:
@@ -34,19 +39,58 @@ def signed_in(view: F) -> F:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> object:
-        if get_current_user() is None:
+        user = get_current_user()
+        if user is None:
             return _to_sign_in(kwargs.get("lang"))
-        if request.method == "POST" and request.form.get(EXPIRY_FIELD):
-            # The script thought the session had ended, but another tab signed in meanwhile: the person never
-            # pressed the button, so keep the answers and show the page again instead of saving or sending.
-            if not _can_come_back():
-                abort(400)
-            stash_form(request.path, request.form)
-            return redirect(request.path, 303)
-        return view(*args, **kwargs)
+        if user.is_employee:
+            # An employee never applies as one (the registry would refuse it with 403): say so, and where to work.
+            return _not_for_employees(kwargs.get("lang"))
+        return _checked_post(view, *args, **kwargs)
 
     wrapper.access = SIGNED_IN  # type: ignore[attr-defined]
     return cast(F, wrapper)
+
+
+def staff(view: F) -> F:
+    """Declare a page of the staff area: for an institution's employees only.
+
+    Anonymous visitors are sent to sign in and back, as with `signed_in`; anyone else signed in gets the 403 page.
+    Responses are never stored by caches and never framed (app.security); a form posted after the session ran out
+    is kept for the same page, as with `signed_in`.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> object:
+        user = get_current_user()
+        if user is None:
+            return _to_sign_in(kwargs.get("lang"))
+        if not user.is_employee:
+            abort(403)
+        return _checked_post(view, *args, **kwargs)
+
+    wrapper.access = STAFF  # type: ignore[attr-defined]
+    return cast(F, wrapper)
+
+
+def _not_for_employees(lang: str | None) -> BaseResponse:
+    """Answer an employee on a page for applicants: their work queue instead of the applicant's home, else a 403."""
+    if STAFF_HOME not in current_app.view_functions:
+        abort(403)
+    if request.endpoint == APPLICANTS_HOME and request.method in ("GET", "HEAD"):
+        return redirect(url_for(STAFF_HOME, lang=lang or current_lang()))
+    return render("pages/staff/not_for_employees.html", status=403)
+
+
+def _checked_post(view: Callable[..., object], *args: Any, **kwargs: Any) -> object:
+    """Call `view`, unless this is a form that session-timeout.js posted at expiry (kept for the page instead)."""
+    if request.method == "POST" and request.form.get(EXPIRY_FIELD):
+        # The script thought the session had ended, but another tab signed in meanwhile: the person never
+        # pressed the button, so keep the answers and show the page again instead of saving or sending.
+        if not _can_come_back():
+            abort(400)
+        stash_form(request.path, request.form)
+        return redirect(request.path, 303)
+    return view(*args, **kwargs)
 
 
 def signed_in_api(view: F) -> F:

@@ -7,7 +7,7 @@ import time
 from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFError
 
-from app.access import SIGNED_IN
+from app.access import SIGNED_IN, STAFF
 from app.auth.session import get_current_user
 from app.delivery_points import DeliveryPoint, current_point
 from app.rendering import render
@@ -20,7 +20,8 @@ CSP = (
 
 def _is_frameable() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "frameable", False))
+    # Staff pages are never framed, whatever else a route says: a frame could trick an employee into deciding.
+    return bool(getattr(view, "frameable", False)) and getattr(view, "access", None) != STAFF
 
 
 def frame_ancestors() -> str:
@@ -37,12 +38,12 @@ def frame_ancestors() -> str:
 def keep_personal_data_out_of_caches(response: Response) -> None:
     """Forbid storing responses that may show personal data; keep shared caches off the rest for signed-in people.
 
-    Personal data: every response of a `signed_in` route, and every HTML page while someone is signed in (the
+    Personal data: every response of a `signed_in` or `staff` route, and every HTML page while someone is signed in (the
     header shows their name). Other responses for a signed-in person (theme tokens) may carry the session cookie,
     so they become `private`: a browser may keep them, a shared proxy may not.
     """
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "access", None) == SIGNED_IN or (get_current_user() and response.mimetype == "text/html"):
+    if getattr(view, "access", None) in (SIGNED_IN, STAFF) or (get_current_user() and response.mimetype == "text/html"):
         response.headers["Cache-Control"] = "no-store"
     elif get_current_user():
         response.cache_control.public = False

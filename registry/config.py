@@ -23,6 +23,14 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("REGISTRY_PUBLIC_BASE_URL", "")
     # Shared with the portal, which signs the identity of the signed-in person (X-Portal-Identity) with it.
     IDENTITY_SECRET = os.environ.get("REGISTRY_IDENTITY_SECRET", "dev-identity-secret-not-for-production")
+    # Notifications (docs/registry.md): the inbox always; email too once an SMTP server is configured.
+    SMTP_HOST = os.environ.get("REGISTRY_SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("REGISTRY_SMTP_PORT", "25"))
+    SMTP_STARTTLS = os.environ.get("REGISTRY_SMTP_STARTTLS", "false").lower() == "true"
+    SMTP_USERNAME = os.environ.get("REGISTRY_SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("REGISTRY_SMTP_PASSWORD", "")
+    MAIL_FROM = os.environ.get("REGISTRY_MAIL_FROM", "noreply@localhost")
+    NOTIFIERS = os.environ.get("REGISTRY_NOTIFIERS", "inbox,email" if SMTP_HOST else "inbox")
     JSON_SORT_KEYS = False
 
 

@@ -61,6 +61,11 @@ class DemoPerson:
     id: str
     identity: Identity
 
+    @property
+    def is_employee(self) -> bool:
+        """Say whether this is an institution's employee (listed apart on the sign-in page)."""
+        return self.identity.is_employee
+
 
 def load_demo_people(path: Path = DEMO_PEOPLE) -> tuple[DemoPerson, ...]:
     """Read and check the demonstration people: valid personal codes and company numbers, unique ids."""
@@ -84,6 +89,9 @@ def _demo_person(path: Path, entry: Mapping[str, Any]) -> DemoPerson:
             raise ValueError("personal_code.format")
         if identity.company is not None and normalise_company_number(identity.company) != identity.company:
             raise ValueError("company_number.format")
+        if identity.is_employee and identity.acr != "high":
+            # Staff decide about other people's rights: the demo shows them signing in as they must, with eID.
+            raise ValueError("an employee signs in with acr high")
     except (InvalidIdentity, ValueError) as exc:
         raise ValueError(f"{path.name}: person {person_id!r}: {exc}") from exc
     return DemoPerson(person_id, identity)
@@ -119,6 +127,9 @@ class DemoProvider:
             "pages/auth/sign_in.html",
             status=400 if error else 200,
             people=self.people,
+            applicants=[person for person in self.people if not person.is_employee],
+            employees=[person for person in self.people if person.is_employee],
+            institution_names=_institution_names(),
             next_url=next_url,
             error=error,
             expired=take_expired_notice(),
@@ -126,6 +137,18 @@ class DemoProvider:
             max_hours=current_app.config["SESSION_MAX_HOURS"],
             answers_kept=has_stashed_form(),
         )
+
+
+def _institution_names() -> dict[str, Any]:
+    """Return the institutions' names by id for the employees' hints; without the registry, none (ids are shown)."""
+    # Imported here: the models layer imports app.auth, and signing in must not depend on the catalogue being up.
+    from app.models import catalogue_api
+    from app.registry_client.errors import RegistryError
+
+    try:
+        return {key: institution.name for key, institution in catalogue_api.institutions().items()}
+    except RegistryError:
+        return {}
 
 
 def configured_provider(config: Mapping[str, Any]) -> SignInProvider | None:

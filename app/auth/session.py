@@ -37,7 +37,7 @@ from identity import Identity, InvalidIdentity, identity_from_claims, sign_ident
 SESSION_KEY = "user"
 # Set (without any identity) when a session ran out, so the sign-in page can say why the person is signed out.
 EXPIRED_KEY = "signed_out_idle"
-CLAIMS = ("sub", "name", "kind", "company", "company_name", "acr")
+CLAIMS = ("sub", "name", "kind", "company", "company_name", "acr", "institution", "roles")
 # A clock may step back a little between workers; a `last_seen` further in the future than this is not believed.
 CLOCK_SKEW_SECONDS = 60
 # Set with EXPIRED_KEY: a keyed hash of who was signed out, so only that person gets a stashed form back.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 
@@ -14,6 +16,8 @@ from app.registry_client.errors import RegistryNotFound
 from forms.loader import load_definition
 from forms.model import FormDefinition
 from identity import Identity
+
+VERIFICATION_CODE_LENGTH = 12
 
 
 def _client() -> ApplicationsClient:
@@ -47,9 +51,54 @@ class Draft:
         )
 
 
+RIGA = ZoneInfo("Europe/Riga")
+
+
+def riga_day(timestamp: str | None) -> date | None:
+    """Return the day (in Riga) of a registry timestamp like `2026-11-28T10:15:00Z`, or None."""
+    if not timestamp:
+        return None
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(RIGA).date()
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The decision that decided an application: outcome, reasoning, who decided it and when."""
+
+    outcome: str
+    text: str | None
+    institution: str | None
+    decided_by: str
+    at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Decision:
+        """Wrap the registry's `decision` of an application."""
+        return cls(
+            outcome=data["outcome"],
+            text=data.get("text"),
+            institution=data.get("institution"),
+            decided_by=data.get("decided_by") or "",
+            at=data["at"],
+        )
+
+    @property
+    def is_approval(self) -> bool:
+        """Say whether the application was approved (else it was refused)."""
+        return self.outcome == "approve"
+
+    @property
+    def reasoning(self) -> tuple[str, ...]:
+        """Return the reasoning as paragraphs (lines with text), to show without markup."""
+        return tuple(line.strip() for line in (self.text or "").splitlines() if line.strip())
+
+
 @dataclass(frozen=True)
 class Application:
-    """A submitted application and its timeline."""
+    """A submitted application, its timeline, what the institution asks, and once decided its decision."""
 
     id: str
     reference: str
@@ -60,10 +109,17 @@ class Application:
     submitted_at: str
     answers: dict[str, Any]
     events: tuple[dict[str, Any], ...] = field(default=())
+    result: str | None = None
+    information_request: str | None = None  # the institution's question while more information is requested
+    decided_at: str | None = None
+    verification_code: str | None = None
+    decision: Decision | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Application:
         """Wrap a registry application."""
+        asked = data.get("information_request")
+        decision = data.get("decision")
         return cls(
             id=data["id"],
             reference=data["reference"],
@@ -74,12 +130,61 @@ class Application:
             submitted_at=data["submitted_at"],
             answers=data.get("answers") or {},
             events=tuple(data.get("events") or data.get("timeline") or ()),
+            result=data.get("result"),
+            information_request=asked.get("text") if isinstance(asked, dict) else None,
+            decided_at=data.get("decided_at"),
+            verification_code=data.get("verification_code"),
+            decision=Decision.from_json(decision) if isinstance(decision, dict) else None,
         )
 
     @property
     def can_be_withdrawn(self) -> bool:
         """Say whether the person may still withdraw it (not yet decided or withdrawn)."""
         return self.status in ("submitted", "in_progress", "more_info_requested")
+
+    @property
+    def awaits_information(self) -> bool:
+        """Say whether the institution is waiting for the person to answer its question."""
+        return self.status == "more_info_requested"
+
+    @property
+    def has_result(self) -> bool:
+        """Say whether it is decided with a result document (a decision and the code to check it with)."""
+        return self.status == "decided" and self.decision is not None and bool(self.verification_code)
+
+    @property
+    def decided_on(self) -> date | None:
+        """Return the day it was decided (Riga time)."""
+        return riga_day(self.decided_at or (self.decision.at if self.decision else None))
+
+
+@dataclass(frozen=True)
+class VerifiedResult:
+    """The public facts of a genuine result document: nothing about the person who applied."""
+
+    code: str
+    reference: str
+    service: str
+    result: str | None
+    decided_at: str | None
+    institution: str | None
+
+    @classmethod
+    def from_json(cls, code: str, data: dict[str, Any]) -> VerifiedResult:
+        """Wrap the registry's answer to a verification code."""
+        return cls(
+            code=code,
+            reference=data["reference"],
+            service=data["service"],
+            result=data.get("result"),
+            decided_at=data.get("decided_at"),
+            institution=data.get("institution"),
+        )
+
+    @property
+    def decided_on(self) -> date | None:
+        """Return the day it was decided (Riga time)."""
+        return riga_day(self.decided_at)
 
 
 @lru_cache(maxsize=256)
@@ -163,3 +268,27 @@ def get_application(application_id: str) -> Application:
 def withdraw(application: Application) -> Application:
     """Withdraw an application that is not decided yet."""
     return Application.from_json(_client().withdraw(identity_token(), application.id))
+
+
+def answer_information(application: Application, text: str, file_ids: list[str]) -> Application:
+    """Send the person's answer to the institution's question, with the files they uploaded for it."""
+    return Application.from_json(_client().answer_information(identity_token(), application.id, text, file_ids))
+
+
+def printed_code(typed: str) -> str | None:
+    """Return a verification code as printed (`XXXX-XXXX-XXXX`, upper case) from what was typed, or None.
+
+    Spaces and dashes anywhere are ignored; what the letters mean is the registry's business.
+    """
+    characters = "".join(typed.split()).replace("-", "").upper()
+    if len(characters) != VERIFICATION_CODE_LENGTH or not (characters.isascii() and characters.isalnum()):
+        return None
+    return "-".join(characters[i : i + 4] for i in range(0, VERIFICATION_CODE_LENGTH, 4))
+
+
+def verify(code: str) -> VerifiedResult | None:
+    """Return the public facts of the result document with this printed code, or None if there is none."""
+    try:
+        return VerifiedResult.from_json(code, _client().verify(code))
+    except RegistryNotFound:
+        return None

@@ -21,6 +21,8 @@ _RESOURCE_ID = re.compile(r"[0-9a-f]{32}")
 # A signed identity (itsdangerous, URL-safe) is visible ASCII; the registry refuses anything over 4096 characters.
 _IDENTITY_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 MAX_FORM_VERSION: Final = 1_000_000
+# A result document's code as printed (registry/models/results.py); the registry reads it in any case.
+_VERIFICATION_CODE = re.compile(r"[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}")
 
 
 def resource_id(value: object, kind: str = "resource") -> str:
@@ -107,6 +109,25 @@ class ApplicationsClient(RegistryClient):
         """Withdraw an undecided application (RegistryConflict once decided or withdrawn); sent once, never retried."""
         path = f"me/applications/{resource_id(application_id, 'application')}/withdraw"
         return self._document("POST", path, identity_token)
+
+    def answer_information(
+        self, identity_token: str, application_id: str, text: str, file_ids: list[str]
+    ) -> dict[str, Any]:
+        """Answer the institution's request for more information (RegistryConflict when nothing is asked); sent once."""
+        path = f"me/applications/{resource_id(application_id, 'application')}/information"
+        body = {"text": text, "files": [resource_id(file_id, "file") for file_id in file_ids]}
+        return self._document("POST", path, identity_token, body=body)
+
+    # Result documents (public, never cached: a code works like a password) -------------------------------------
+
+    def verify(self, code: str) -> dict[str, Any]:
+        """Return the public facts of the result document with this code (RegistryNotFound for none)."""
+        if not isinstance(code, str) or not _VERIFICATION_CODE.fullmatch(code):
+            raise RegistryNotFound("verification codes are 12 letters and digits in groups of four")
+        _, data = self.send_json("GET", f"{API}verify/{code}")
+        if not isinstance(data, dict):
+            raise RegistryError(f"expected a JSON object from GET verify, got {type(data).__name__}")
+        return data
 
     # Files -----------------------------------------------------------------------------------------------------
 

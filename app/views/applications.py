@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, abort, request, session, url_for
 from flask import redirect as flask_redirect
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import signed_in
 from app.auth.session import get_current_user
 from app.delivery_points import current_point
-from app.models import applications_api, catalogue_api
+from app.models import applications_api, catalogue_api, files_api
 from app.models.answer_display import answer_lines
-from app.registry_client.errors import RegistryValidationError
+from app.registry_client.errors import RegistryConflict, RegistryValidationError
 from app.rendering import render
+from app.views.documents import result_document
 from forms.answers import clean_answers, normalise_answers, validate_answers
 from forms.conditions import visible_pages, visible_questions
 from forms.model import FormDefinition
+from forms.validators import message
 from forms.wtforms_builder import riga_today
 
 bp = Blueprint("applications", __name__)
 
 CHECK = "check"
+# Answering a request for more information (registry: POST /me/applications/<id>/information).
+MAX_INFORMATION_TEXT = 5000
+MAX_INFORMATION_FILES = 10
+REGISTRY_FILE_LIMIT_MB = 20  # the registry's REGISTRY_MAX_FILE_BYTES (docs/registry.md)
+ACCEPTED_TYPES = "PDF, JPG, PNG, EDOC, ASICE"  # what the registry keeps (found from the content)
+_FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def redirect_to(endpoint: str, **values: Any) -> BaseResponse:
@@ -140,16 +152,88 @@ def my_applications(lang: str) -> Response:
 @bp.get("/<lang>/my/applications/<application_id>")
 @signed_in
 def application(lang: str, application_id: str) -> Response:
-    """Show a submitted application: reference, what happens next, its timeline and the answers (printable)."""
-    found = applications_api.get_application(application_id)
+    """Show a submitted application: reference, status, the decision or the institution's question, its timeline
+    and the answers (printable)."""
+    return _application_page(lang, applications_api.get_application(application_id))
+
+
+def _application_page(
+    lang: str, found: applications_api.Application, *, status: int = 200, answer: InformationAnswer | None = None
+) -> Response:
+    """Render the application page; `answer` is an answer to the institution's question to show again with errors."""
     definition = applications_api.form_definition(found.service, found.form, found.form_version)
+    service = catalogue_api.get_service(current_point, found.service)
     return render(
         "pages/applications/application.html",
+        status=status,
         application=found,
-        service=catalogue_api.get_service(current_point, found.service),
+        service=service,
         summary=_summary(definition, found.answers, lang),
         form=FlaskForm(),
+        result=result_document(found, service, lang) if found.has_result else None,
+        answer=answer or InformationAnswer(),
     )
+
+
+@dataclass
+class InformationAnswer:
+    """An answer to the institution's question as posted: the text as typed, files kept, problems by field id."""
+
+    text: str = ""
+    files: list[dict[str, Any]] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _kept_files(posted: list[str]) -> list[dict[str, Any]]:
+    """Return the files uploaded on an earlier try (hidden `kept_file` fields: "<id> <name>"); the registry checks
+    that each is the person's own when the answer is sent."""
+    kept = []
+    for value in posted[:MAX_INFORMATION_FILES]:
+        file_id, _, name = value.partition(" ")
+        if _FILE_ID.fullmatch(file_id):
+            kept.append({"file_id": file_id, "name": name[:120] or file_id})
+    return kept
+
+
+@bp.post("/<lang>/my/applications/<application_id>/information")
+@signed_in
+def answer_information(lang: str, application_id: str) -> Response | BaseResponse:
+    """Answer the institution's request for more information with text and files; errors keep what was typed."""
+    if not FlaskForm().validate():
+        abort(400)
+    found = applications_api.get_application(application_id)
+    if not found.awaits_information:  # answered already (a double click, another tab): show where it stands
+        return redirect_to(".application", lang=lang, application_id=application_id)
+    answer = InformationAnswer(text=request.form.get("text", ""), files=_kept_files(request.form.getlist("kept_file")))
+    text = answer.text.strip()
+    if not text:
+        answer.errors["information-text"] = [_("Enter your answer to the institution's question.")]
+    elif len(text) > MAX_INFORMATION_TEXT:
+        limit = format_number(MAX_INFORMATION_TEXT)
+        answer.errors["information-text"] = [_("Your answer must be %(max)s characters or fewer.", max=limit)]
+    # Files are stored even when the text is not right yet, so nobody has to choose them again.
+    for upload in request.files.getlist("files")[:MAX_INFORMATION_FILES]:
+        if not upload.filename:
+            continue
+        try:
+            answer.files.append(files_api.store_upload(upload))
+        except files_api.UploadRefused as refused:
+            problem = message(refused.key, lang, types=ACCEPTED_TYPES, max=format_number(REGISTRY_FILE_LIMIT_MB))
+            answer.errors.setdefault("information-files", []).append(
+                _("%(name)s: %(problem)s", name=upload.filename, problem=problem)
+            )
+    if not answer.errors:
+        try:
+            applications_api.answer_information(found, text, [str(f["file_id"]) for f in answer.files])
+        except RegistryConflict:
+            return redirect_to(".application", lang=lang, application_id=application_id)
+        except RegistryValidationError:
+            # The text was checked here, so a kept file is gone (deleted, or taken by another answer): ask again.
+            answer.files = []
+            answer.errors["information-files"] = [message("file.missing", lang)]
+        else:
+            return redirect_to(".application", lang=lang, application_id=application_id)
+    return _application_page(lang, found, status=422, answer=answer)
 
 
 @bp.post("/<lang>/my/applications/<application_id>/withdraw")

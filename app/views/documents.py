@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, current_app, redirect, request
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import public, signed_in
@@ -13,7 +13,10 @@ from app.documents.pdf import form_pdf as lay_out_form
 from app.documents.pdf import receipt_pdf as lay_out_receipt
 from app.documents.printable_form import PrintableForm, build_printable_form
 from app.documents.receipt import build_receipt
+from app.documents.result import ResultDocument, build_result, result_pdf
 from app.models import applications_api, catalogue_api
+from app.models.applications_api import Application
+from app.models.catalogue import Service
 from app.rendering import render
 
 bp = Blueprint("documents", __name__)
@@ -60,6 +63,46 @@ def receipt_pdf(lang: str, application_id: str) -> Response:
         lang=lang,
     )
     return _pdf(lay_out_receipt(receipt, current_app.config["PDF_FONT_DIR"]), found.reference, personal=True)
+
+
+def result_document(application: Application, service: Service, lang: str) -> ResultDocument:
+    """Return the result document of a decided application (`has_result`), as its page, the PDF and the
+    application page show it; the verification addresses are on this delivery point."""
+    decision = application.decision
+    authority = decision.institution if decision is not None and decision.institution else service.competent_authority
+    return build_result(
+        application=application,
+        service=service,
+        institution=catalogue_api.institutions().get(authority),
+        issuer=current_point.text(current_point.name, lang),
+        verification_url=url_for("verify.verify_form", lang=lang, _external=True),
+        check_url=url_for("verify.verify_code", lang=lang, code=application.verification_code, _external=True),
+        lang=lang,
+    )
+
+
+def _result(lang: str, application_id: str) -> ResultDocument:
+    """Return the result document of one of the person's decided applications, or abort with 404."""
+    found = applications_api.get_application(application_id)
+    if not found.has_result:
+        abort(404)  # not decided (yet): there is no result document
+    return result_document(found, catalogue_api.get_service(current_point, found.service), lang)
+
+
+@bp.get("/<lang>/my/applications/<application_id>/result")
+@signed_in
+def result(lang: str, application_id: str) -> Response:
+    """Show the decision on an application as a document to keep: result, reasoning, redress, verification code."""
+    return render("pages/results/result.html", document=_result(lang, application_id), application_id=application_id)
+
+
+@bp.get("/<lang>/my/applications/<application_id>/result.pdf")
+@signed_in
+def result_pdf_download(lang: str, application_id: str) -> Response:
+    """Download the decision on an application as a PDF, with the code anyone can check it with."""
+    document = _result(lang, application_id)
+    content = result_pdf(document, current_app.config["PDF_FONT_DIR"])
+    return _pdf(content, f"{document.reference}-result", personal=True)
 
 
 def _printable_form(lang: str, service_id: str) -> PrintableForm:

@@ -9,4 +9,14 @@ API_PREFIX = "/api/v1"
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 # Route modules register themselves on `api` when imported.
-from registry.api import applications, catalogue, files, forms, publishing, reference, staff  # noqa: E402, F401
+from registry.api import (  # noqa: E402, F401
+    applications,
+    catalogue,
+    files,
+    forms,
+    messages,
+    publishing,
+    reference,
+    results,
+    staff,
+)

@@ -53,6 +53,7 @@ from registry.models.idempotency import (
     complete_key,
     hold_key,
 )
+from registry.models.results import decision_document, decision_event
 from registry.models.services import get_service
 from registry.models.tables import Application, Draft, Service
 from registry.models.tables import FormDefinition as StoredForm
@@ -265,8 +266,10 @@ def _application(identity: Identity, application_id: str) -> Application:
 @api.get("/me/applications/<application_id>")
 @scrubbed
 def my_application(application_id: str) -> Response:
-    """Return one of the principal's applications with its answers and timeline."""
-    return private(application_document(_application(require_identity(), application_id)))
+    """Return one of the principal's applications with its answers, timeline and, once decided, the decision."""
+    application = _application(require_identity(), application_id)
+    decision = decision_document(decision_event(db_session(), application))
+    return private(application_document(application, decision))
 
 
 @api.post("/me/applications/<application_id>/withdraw")

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 
 from registry.api import API_PREFIX
 from registry.api.openapi_applications import _application_paths, _application_schemas
+from registry.api.openapi_messages import messages_paths, messages_schemas
 from registry.api.openapi_parts import (
     BAD_PARAMETER,
     IF_NONE_MATCH,
@@ -27,6 +28,7 @@ from registry.api.openapi_parts import (
     query_parameter,
     schema_ref,
 )
+from registry.api.openapi_results import results_paths, results_schemas
 from registry.api.openapi_staff import staff_paths, staff_schemas
 from registry.catalogue.schema import catalogue_schema
 from registry.models.services import ITEM_FIELDS
@@ -141,7 +143,7 @@ def _schemas() -> dict[str, Any]:
         },
         "required": ["type", "title", "status", "detail"],
     }
-    return schemas | _application_schemas() | staff_schemas()
+    return schemas | _application_schemas() | staff_schemas() | messages_schemas() | results_schemas()
 
 
 def _paths() -> dict[str, Any]:
@@ -372,6 +374,8 @@ def _paths() -> dict[str, Any]:
         }
         | _application_paths()
         | staff_paths()
+        | messages_paths()
+        | results_paths()
     )
 
 

@@ -82,7 +82,7 @@ def _application_schemas() -> dict[str, Any]:
             {
                 "at": _TIMESTAMP,
                 "status": schema_ref("ApplicationStatus"),
-                "actor": {"type": "string", "enum": ["applicant", "system"]},
+                "actor": {"type": "string", "enum": ["applicant", "institution", "system"]},
                 "note": {"oneOf": [schema_ref("Text"), {"type": "null"}]},
             }
         ),
@@ -94,10 +94,21 @@ def _application_schemas() -> dict[str, Any]:
                     "type": ["string", "null"],
                     "description": "The registration number of the company a representative applied for.",
                 },
+                "result": {"type": ["string", "null"], "enum": ["approved", "refused", None]},
+                "information_request": {
+                    "oneOf": [_object({"text": {"type": "string"}, "at": _TIMESTAMP}), {"type": "null"}],
+                    "description": "What the institution asks while the status is `more_info_requested`.",
+                },
+                "decided_at": {"type": ["string", "null"], "format": "date-time"},
+                "verification_code": {
+                    "type": ["string", "null"],
+                    "description": "The code printed on the result document (`GET /verify/{code}`), once decided.",
+                },
+                "decision": {"oneOf": [schema_ref("ApplicationDecision"), {"type": "null"}]},
                 "answers": _ANSWERS,
                 "timeline": {"type": "array", "items": schema_ref("TimelineEvent")},
             },
-            description="One application with its answers and timeline.",
+            description="One application with its answers and timeline, and once decided its decision.",
         ),
         "StoredFile": _object(
             {

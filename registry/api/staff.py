@@ -40,6 +40,7 @@ from registry.models.cases import release as release_case
 from registry.models.files import file_document
 from registry.models.forms import get_form, loaded
 from registry.models.idempotency import Claim, complete_key, hold_key
+from registry.models.notifications import notify_decision
 from registry.models.tables import Application, CaseEvent, StoredFile
 
 STATUSES = (*OPEN, "decided", "withdrawn")
@@ -274,6 +275,7 @@ def _decide(employee: Identity, case: Application, body: dict[str, Any], key: Cl
         if not hold_key(session, key):
             raise in_flight()
         event = decide(session, case, employee, decision)
+        notify_decision(session, case, event)  # stored with the decision; emailed only after the commit
         payload = _event(event) | {"case": case.id}
         complete_key(session, key, 201, payload)
         session.commit()

@@ -213,12 +213,18 @@ def application_created(application: Application) -> dict[str, Any]:
     return _application_fields(application) | {"answers": application.answers}
 
 
-def application_document(application: Application) -> dict[str, Any]:
-    """Return one application in full: answers, who applied, and the timeline."""
+def application_document(application: Application, decision: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return one application in full: answers, who applied, the timeline, and once decided the decision itself.
+
+    `decision` is the decision as registry.models.results.decision_document describes it (None until decided).
+    """
     return application_item(application) | {
         "applicant_name": application.applicant_name,
         "acting_for": application.acting_for,
         "result": application.result,
+        "decided_at": timestamp(application.decided_at) if application.decided_at is not None else None,
+        "verification_code": application.verification_code,
+        "decision": decision,
         "information_request": (
             {"text": application.information_request.get("text"), "at": application.information_request.get("at")}
             if application.information_request

@@ -8,7 +8,7 @@ import pytest
 import requests
 from flask import Flask
 
-from app.access import PUBLIC, SIGNED_IN
+from app.access import PUBLIC, SIGNED_IN, STAFF
 from tests.fixtures.portal import Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
 
@@ -65,13 +65,13 @@ def test_only_embed_routes_may_be_framed_and_only_by_the_points_origins(
 
 
 def test_every_route_declares_who_may_use_it(portal_app: Flask) -> None:
-    """Each route is `@public` or `@signed_in` (a new kind of access must be added here on purpose)."""
+    """Each route is `@public`, `@signed_in` or `@staff` (a new kind of access must be added here on purpose)."""
     declared = {
         rule.rule: getattr(portal_app.view_functions[rule.endpoint], "access", None)
         for rule in portal_app.url_map.iter_rules()
         if rule.endpoint != "static"
     }
-    assert {rule: access for rule, access in declared.items() if access not in (PUBLIC, SIGNED_IN)} == {}
+    assert {rule: access for rule, access in declared.items() if access not in (PUBLIC, SIGNED_IN, STAFF)} == {}
     assert declared["/<lang>/sign-in"] == PUBLIC and declared["/<lang>/sign-out"] == PUBLIC
 
 

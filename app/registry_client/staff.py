@@ -1,0 +1,126 @@
+"""The staff API: an institution's employee lists, opens, takes and decides cases (docs/processing.md), one line each.
+
+Everything here is personal: it goes with the employee's signed identity token in `X-Portal-Identity`, is never
+cached (a case holds an applicant's answers) and never logged. The registry decides what the employee may see and
+do (their institution and roles travel in the token); this module only refuses, before any request, ids and filter
+values that cannot be right, so they never reach a URL or a query string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .applications import _identity_headers, resource_id
+from .base import RegistryClient
+from .catalogue import API, slug
+from .errors import RegistryError
+
+STATUSES: Final = ("submitted", "in_progress", "more_info_requested", "decided", "withdrawn")
+OUTCOMES: Final = ("approve", "refuse", "request_info", "return")
+SCOPES: Final = ("queue", "involved")
+MAX_PER_PAGE: Final = 100
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
+    if value is None or value in allowed:
+        return value
+    raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+
+
+class StaffClient(RegistryClient):
+    """An employee's cases: the work queue, one case, taking and releasing it, deciding its step, its files."""
+
+    def __init__(self, base_url: str, **options: Any) -> None:
+        """Configure the client for the registry root `base_url` (the API lives under /api/v1 of it)."""
+        if base_url.rstrip("/").endswith("/api/v1"):
+            raise ValueError(f"pass the registry's root URL, not its API root: {base_url!r}")
+        super().__init__(base_url, **options)
+
+    def list_cases(
+        self,
+        identity_token: str,
+        *,
+        service: str | None = None,
+        status: str | None = None,
+        overdue: bool = False,
+        assigned_to_me: bool = False,
+        scope: str = "queue",
+        page: int = 1,
+        per_page: int = 20,
+    ) -> dict[str, Any]:
+        """Return one page of the employee's cases: items, total, page, per_page and counts."""
+        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}")
+        params: dict[str, str | int | None] = {
+            "service": slug(service, "service") if service is not None else None,
+            "status": _choice(status, STATUSES, "status"),
+            "overdue": "true" if overdue else None,
+            "assigned": "me" if assigned_to_me else None,
+            "scope": _choice(scope, SCOPES, "scope"),
+            "page": page,
+            "per_page": per_page,
+        }
+        return self._document("GET", "staff/cases", identity_token, params=params)
+
+    def get_case(self, identity_token: str, case_id: str) -> dict[str, Any]:
+        """Return one case with its answers, process, current step and timeline (RegistryNotFound if not theirs)."""
+        return self._document("GET", _case(case_id), identity_token)
+
+    def claim(self, identity_token: str, case_id: str) -> dict[str, Any]:
+        """Take a case to work on it (RegistryConflict if another employee has it)."""
+        return self._document("POST", f"{_case(case_id)}/claim", identity_token)
+
+    def release(self, identity_token: str, case_id: str) -> dict[str, Any]:
+        """Give a taken case back to the queue."""
+        return self._document("POST", f"{_case(case_id)}/release", identity_token)
+
+    def decide(
+        self,
+        identity_token: str,
+        case_id: str,
+        *,
+        step: str,
+        outcome: str,
+        answers: Mapping[str, Any],
+        text: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Decide the case's current step; the same key (one per decision form shown) makes a repeat harmless."""
+        body = {
+            "step": slug(step, "step"),
+            "outcome": _choice(outcome, OUTCOMES, "outcome"),
+            "answers": dict(answers),
+            "text": text,
+        }
+        path = f"{_case(case_id)}/decisions"
+        return self._document("POST", path, identity_token, body=body, idempotency_key=idempotency_key)
+
+    def download_file(self, identity_token: str, case_id: str, file_id: str) -> tuple[bytes, Mapping[str, str]]:
+        """Return an attachment of the case and the registry's headers (type, disposition)."""
+        path = f"{API}{_case(case_id)}/files/{resource_id(file_id, 'file')}"
+        return self.get_bytes(path, headers=_identity_headers(identity_token))
+
+    def _document(
+        self,
+        method: str,
+        path: str,
+        identity_token: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str | int | None] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one request under the API root with the identity; return its JSON object (anything else: an error)."""
+        headers = _identity_headers(identity_token)
+        _, data = self.send_json(
+            method, API + path, body=body, params=params, headers=headers, idempotency_key=idempotency_key
+        )
+        if not isinstance(data, dict):
+            raise RegistryError(f"expected a JSON object from {method} {path}, got {type(data).__name__}")
+        return data
+
+
+def _case(case_id: str) -> str:
+    """Return the API path of a case; an id that cannot be one is not found, without asking the registry."""
+    return f"staff/cases/{resource_id(case_id, 'case')}"
