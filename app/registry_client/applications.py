@@ -11,25 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .base import RegistryClient
 from .catalogue import API, slug
-from .errors import RegistryError, RegistryNotFound, RegistryUnauthorized
+from .errors import RegistryError, RegistryNotFound
+from .personal import PersonalClient, identity_headers, resource_id
 
-IDENTITY_HEADER: Final = "X-Portal-Identity"
-# Draft and application ids are random 32-hex strings (registry/api/applications.py RESOURCE_ID).
-_RESOURCE_ID = re.compile(r"[0-9a-f]{32}")
-# A signed identity (itsdangerous, URL-safe) is visible ASCII; the registry refuses anything over 4096 characters.
-_IDENTITY_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 MAX_FORM_VERSION: Final = 1_000_000
 # A result document's code as printed (registry/models/results.py); the registry reads it in any case.
 _VERIFICATION_CODE = re.compile(r"[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}")
-
-
-def resource_id(value: object, kind: str = "resource") -> str:
-    """Return `value` if it is a draft or application id, else raise RegistryNotFound without asking the registry."""
-    if isinstance(value, str) and _RESOURCE_ID.fullmatch(value):
-        return value
-    raise RegistryNotFound(f"{kind} ids are 32 lower-case hexadecimal digits")
 
 
 def form_version(value: object) -> int:
@@ -39,23 +27,8 @@ def form_version(value: object) -> int:
     raise RegistryNotFound("form versions are whole numbers from 1")
 
 
-def _identity_headers(identity_token: object) -> dict[str, str]:
-    """Return the header carrying the identity; a token that cannot be one is refused before any request."""
-    if isinstance(identity_token, str) and _IDENTITY_TOKEN.fullmatch(identity_token):
-        return {IDENTITY_HEADER: identity_token}
-    # The token itself is never part of a message: it identifies a person.
-    raise RegistryUnauthorized("the identity token is missing or malformed")
-
-
-class ApplicationsClient(RegistryClient):
+class ApplicationsClient(PersonalClient):
     """A person's drafts and applications (uncached, with their identity token) and the public service forms."""
-
-    def __init__(self, base_url: str, **options: Any) -> None:
-        """Configure the client for the registry root `base_url` (the API lives under /api/v1 of it)."""
-        if base_url.rstrip("/").endswith("/api/v1"):
-            # Otherwise every call would go to /api/v1/api/v1/... and every page would be a 404.
-            raise ValueError(f"pass the registry's root URL, not its API root: {base_url!r}")
-        super().__init__(base_url, **options)
 
     # Forms (public, cached) ------------------------------------------------------------------------------------
 
@@ -133,7 +106,7 @@ class ApplicationsClient(RegistryClient):
 
     def upload_file(self, identity_token: str, name: str, content: bytes) -> dict[str, Any]:
         """Store an upload (RegistryValidationError with `file.type`, `file.empty`...; 413 for a file too large)."""
-        headers = _identity_headers(identity_token)
+        headers = identity_headers(identity_token)
         _, data = self.send_bytes(API + "me/files", content, params={"name": name}, headers=headers)
         if not isinstance(data, dict):
             raise RegistryError(f"expected a JSON object from POST me/files, got {type(data).__name__}")
@@ -142,34 +115,8 @@ class ApplicationsClient(RegistryClient):
     def download_file(self, identity_token: str, file_id: str) -> tuple[bytes, Mapping[str, str]]:
         """Return one of the person's files and the registry's headers (type, disposition)."""
         path = f"{API}me/files/{resource_id(file_id, 'file')}"
-        return self.get_bytes(path, headers=_identity_headers(identity_token))
+        return self.get_bytes(path, headers=identity_headers(identity_token))
 
     def delete_file(self, identity_token: str, file_id: str) -> None:
         """Delete an upload that no submitted application has taken."""
         self._personal("DELETE", f"me/files/{resource_id(file_id, 'file')}", identity_token)
-
-    # Transport -------------------------------------------------------------------------------------------------
-
-    def _personal(
-        self,
-        method: str,
-        path: str,
-        identity_token: str,
-        *,
-        body: Any = None,
-        params: Mapping[str, str | int | None] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Any:
-        """Send one personal request under the API root with the identity; return the JSON answer (or None)."""
-        headers = _identity_headers(identity_token)
-        _, data = self.send_json(
-            method, API + path, body=body, params=params, headers=headers, idempotency_key=idempotency_key
-        )
-        return data
-
-    def _document(self, method: str, path: str, identity_token: str, **options: Any) -> dict[str, Any]:
-        """Like _personal, for answers that are JSON objects; anything else is a RegistryError."""
-        data = self._personal(method, path, identity_token, **options)
-        if not isinstance(data, dict):
-            raise RegistryError(f"expected a JSON object from {method} {path}, got {type(data).__name__}")
-        return data

@@ -8,28 +8,21 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .applications import _identity_headers, resource_id
-from .base import RegistryClient
 from .catalogue import API
 from .errors import RegistryError
+from .personal import PersonalClient, identity_headers, resource_id
 
 MAX_PER_PAGE: Final = 100
 
 
-class MessagesClient(RegistryClient):
+class MessagesClient(PersonalClient):
     """A person's messages about their applications (uncached, with their identity token)."""
-
-    def __init__(self, base_url: str, **options: Any) -> None:
-        """Configure the client for the registry root `base_url` (the API lives under /api/v1 of it)."""
-        if base_url.rstrip("/").endswith("/api/v1"):
-            raise ValueError(f"pass the registry's root URL, not its API root: {base_url!r}")
-        super().__init__(base_url, **options)
 
     def list_messages(self, identity_token: str, *, page: int = 1, per_page: int = 20) -> dict[str, Any]:
         """Return the person's messages, newest first: items, total, unread, page, per_page."""
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}")
-        headers = _identity_headers(identity_token)
+        headers = identity_headers(identity_token)
         params: dict[str, str | int | None] = {"page": page, "per_page": per_page}
         _, data = self.send_json("GET", API + "me/messages", params=params, headers=headers)
         if not isinstance(data, dict):
@@ -39,4 +32,4 @@ class MessagesClient(RegistryClient):
     def mark_read(self, identity_token: str, message_id: str) -> None:
         """Mark one of the person's messages read (RegistryNotFound for anybody else's); sent once."""
         path = f"{API}me/messages/{resource_id(message_id, 'message')}/read"
-        self.send_json("POST", path, headers=_identity_headers(identity_token))
+        self.send_json("POST", path, headers=identity_headers(identity_token))

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .applications import _identity_headers, resource_id
-from .base import RegistryClient
 from .catalogue import API, slug
-from .errors import RegistryError
+from .personal import PersonalClient, identity_headers, resource_id
 
 STATUSES: Final = ("submitted", "in_progress", "more_info_requested", "decided", "withdrawn")
 OUTCOMES: Final = ("approve", "refuse", "request_info", "return")
@@ -28,14 +26,8 @@ def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | Non
     raise ValueError(f"{name} must be one of {', '.join(allowed)}")
 
 
-class StaffClient(RegistryClient):
+class StaffClient(PersonalClient):
     """An employee's cases: the work queue, one case, taking and releasing it, deciding its step, its files."""
-
-    def __init__(self, base_url: str, **options: Any) -> None:
-        """Configure the client for the registry root `base_url` (the API lives under /api/v1 of it)."""
-        if base_url.rstrip("/").endswith("/api/v1"):
-            raise ValueError(f"pass the registry's root URL, not its API root: {base_url!r}")
-        super().__init__(base_url, **options)
 
     def list_cases(
         self,
@@ -99,26 +91,7 @@ class StaffClient(RegistryClient):
     def download_file(self, identity_token: str, case_id: str, file_id: str) -> tuple[bytes, Mapping[str, str]]:
         """Return an attachment of the case and the registry's headers (type, disposition)."""
         path = f"{API}{_case(case_id)}/files/{resource_id(file_id, 'file')}"
-        return self.get_bytes(path, headers=_identity_headers(identity_token))
-
-    def _document(
-        self,
-        method: str,
-        path: str,
-        identity_token: str,
-        *,
-        body: Any = None,
-        params: Mapping[str, str | int | None] | None = None,
-        idempotency_key: str | None = None,
-    ) -> dict[str, Any]:
-        """Send one request under the API root with the identity; return its JSON object (anything else: an error)."""
-        headers = _identity_headers(identity_token)
-        _, data = self.send_json(
-            method, API + path, body=body, params=params, headers=headers, idempotency_key=idempotency_key
-        )
-        if not isinstance(data, dict):
-            raise RegistryError(f"expected a JSON object from {method} {path}, got {type(data).__name__}")
-        return data
+        return self.get_bytes(path, headers=identity_headers(identity_token))
 
 
 def _case(case_id: str) -> str:
