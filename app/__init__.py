@@ -52,6 +52,7 @@ def init_registry_client(app: Flask) -> None:
     from app.registry_client.base import request_id, reset_stale
     from app.registry_client.catalogue import CatalogueClient
     from app.registry_client.messages import MessagesClient
+    from app.registry_client.payments import PaymentsClient
     from app.registry_client.staff import StaffClient
 
     backend = app.config["REGISTRY_CACHE"]
@@ -60,6 +61,7 @@ def init_registry_client(app: Flask) -> None:
         ("applications_client", ApplicationsClient, "-forms"),  # drafts and applications are never cached
         ("staff_client", StaffClient, "-staff"),  # cases are never cached either
         ("messages_client", MessagesClient, "-messages"),  # nor is the inbox
+        ("payments_client", PaymentsClient, "-payments"),  # nor are payments
     ):
         app.extensions[name] = client_class(
             app.config["REGISTRY_URL"],
@@ -101,7 +103,18 @@ def register_blueprints(app: Flask) -> None:
     """Mount the public pages, sign-in (only with a provider: DEMO_SIGN_IN for now) and the status endpoint."""
     from app.auth import init_auth
     from app.auth.providers import configured_provider
-    from app.views import applications, auth, documents, messages, public, staff, status, verify
+    from app.views import (
+        applications,
+        auth,
+        data_requests,
+        documents,
+        messages,
+        payments,
+        public,
+        staff,
+        status,
+        verify,
+    )
 
     sign_in_provider = configured_provider(app.config)
     init_auth(app, sign_in_provider)
@@ -112,6 +125,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents.bp)
     app.register_blueprint(messages.bp)  # the applicant's inbox and the unread count of the account menu
     app.register_blueprint(staff.bp)  # the staff area: institutions' employees (sign-in needed, as for applying)
+    app.register_blueprint(data_requests.bp)  # level 5: institutions asking each other about a case
+    app.register_blueprint(payments.bp)  # paying fees, and the demonstration bank (DEMO_PAYMENTS, never production)
     app.register_blueprint(verify.bp)  # checking a decision by its verification code: public, no sign-in
     app.register_blueprint(status.bp)
     # Templates link to pages of other features only when those are mounted (e.g. "My applications").

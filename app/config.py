@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
 # The registry's development default for REGISTRY_IDENTITY_SECRET: a development portal and registry agree on it.
 DEV_IDENTITY_SECRET = "dev-identity-secret-not-for-production"  # noqa: S105 - refused by ProductionConfig
+# The registry's development default for REGISTRY_PAYMENT_SECRET: the demonstration bank signs its callbacks with it.
+DEV_PAYMENT_SECRET = "dev-payment-secret-not-for-production"  # noqa: S105 - only with DEMO_PAYMENTS (never production)
 
 
 class Config:
@@ -41,6 +43,10 @@ class Config:
     IDENTITY_SECRET = os.environ.get("REGISTRY_IDENTITY_SECRET", DEV_IDENTITY_SECRET)
     # The embedded demonstration identity provider (made-up people, no password): never in production.
     DEMO_SIGN_IN = True
+    # The embedded demonstration bank (/<lang>/demo-bank/pay) that plays the payment provider: no money moves, and
+    # it signs payment results for the registry with the registry's REGISTRY_PAYMENT_SECRET. Never in production.
+    DEMO_PAYMENTS = True
+    PAYMENT_SECRET = os.environ.get("REGISTRY_PAYMENT_SECRET", DEV_PAYMENT_SECRET)
     # A signed-in person who sends no request for this long is signed out (checked on the server).
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "20"))
     # However active, a sign-in lasts at most this long: it bounds the use of a copied session cookie.
@@ -64,6 +70,8 @@ class TestConfig(Config):
     # The test registries (tests/fixtures/registry_server.py) trust identities signed with this value.
     IDENTITY_SECRET = "test-identity-secret-not-for-production"  # noqa: S105
     DEMO_SIGN_IN = True
+    # The test registries run with the registry's development payment secret (tests/fixtures/registry_server.py).
+    DEMO_PAYMENTS = True
     REGISTRY_CACHE = "memory"
     REGISTRY_TIMEOUT = (1.0, 2.0)
     REGISTRY_RETRIES = 0
@@ -75,6 +83,8 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     STRICT_TEMPLATES = False
     DEMO_SIGN_IN = False
+    DEMO_PAYMENTS = False
+    PAYMENT_SECRET = ""  # the portal takes no payments itself: the registry's provider does
     # __Host-: the browser accepts the cookie only over HTTPS, for this host alone (no Domain) and Path=/.
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
@@ -95,6 +105,8 @@ class ProductionConfig(Config):
             raise RuntimeError("PORTAL_ENV=production needs a REGISTRY_IDENTITY_SECRET other than SECRET_KEY")
         if settings.get("DEMO_SIGN_IN"):
             raise RuntimeError("PORTAL_ENV=production refuses DEMO_SIGN_IN: anyone could sign in as anyone")
+        if settings.get("DEMO_PAYMENTS"):
+            raise RuntimeError("PORTAL_ENV=production refuses DEMO_PAYMENTS: anyone could mark any fee paid")
 
 
 def config_for(name: str | None) -> type[Config]:

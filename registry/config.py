@@ -23,6 +23,13 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("REGISTRY_PUBLIC_BASE_URL", "")
     # Shared with the portal, which signs the identity of the signed-in person (X-Portal-Identity) with it.
     IDENTITY_SECRET = os.environ.get("REGISTRY_IDENTITY_SECRET", "dev-identity-secret-not-for-production")
+    # Shared with the payment provider (in development: the portal's demonstration bank), which signs its callbacks
+    # (X-Payment-Signature, HMAC-SHA256) and reads the payment state it is opened with. The default is for
+    # development only: set REGISTRY_PAYMENT_SECRET (32+ random characters) anywhere else.
+    PAYMENT_SECRET = os.environ.get("REGISTRY_PAYMENT_SECRET", "dev-payment-secret-not-for-production")
+    # Where a person is sent to pay: a URL of the provider's page, or a path relative to the portal's language root
+    # (the default, the portal's demonstration bank at /<lang>/demo-bank/pay).
+    PAYMENT_PROVIDER_URL = os.environ.get("REGISTRY_PAYMENT_PROVIDER_URL", "demo-bank/pay")
     # Notifications (docs/registry.md): the inbox always; email too once an SMTP server is configured.
     SMTP_HOST = os.environ.get("REGISTRY_SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("REGISTRY_SMTP_PORT", "25"))

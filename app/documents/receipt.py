@@ -51,6 +51,7 @@ def status_name(status: str) -> str:
         "submitted": _("Submitted"),
         "in_progress": _("In progress"),
         "more_info_requested": _("More information requested"),
+        "awaiting_payment": _("Awaiting payment"),
         "decided": _("Decided"),
         "withdrawn": _("Withdrawn"),
     }

@@ -140,7 +140,7 @@ class Application:
     @property
     def can_be_withdrawn(self) -> bool:
         """Say whether the person may still withdraw it (not yet decided or withdrawn)."""
-        return self.status in ("submitted", "in_progress", "more_info_requested")
+        return self.status in ("awaiting_payment", "submitted", "in_progress", "more_info_requested")
 
     @property
     def awaits_information(self) -> bool:

@@ -88,6 +88,32 @@ class StaffClient(PersonalClient):
         path = f"{_case(case_id)}/decisions"
         return self._document("POST", path, identity_token, body=body, idempotency_key=idempotency_key)
 
+    def ask_institution(self, identity_token: str, case_id: str, *, to_institution: str, text: str) -> dict[str, Any]:
+        """Ask another institution about the case's applicant (level 5); sent once."""
+        body = {"to_institution": slug(to_institution, "institution"), "text": text}
+        return self._document("POST", f"{_case(case_id)}/data-requests", identity_token, body=body)
+
+    def list_data_requests(
+        self, identity_token: str, *, outgoing: bool = False, status: str | None = None, page: int = 1
+    ) -> dict[str, Any]:
+        """Return the requests the employee's institution was asked (or, `outgoing`, asked): items, total..."""
+        params: dict[str, str | int | None] = {
+            "direction": "outgoing" if outgoing else "incoming",
+            "status": _choice(status, ("open", "answered"), "status"),
+            "page": page,
+            "per_page": MAX_PER_PAGE,
+        }
+        return self._document("GET", "staff/data-requests", identity_token, params=params)
+
+    def get_data_request(self, identity_token: str, request_id: str) -> dict[str, Any]:
+        """Return one request the employee's institution asked or was asked."""
+        return self._document("GET", f"staff/data-requests/{resource_id(request_id, 'data request')}", identity_token)
+
+    def answer_data_request(self, identity_token: str, request_id: str, text: str) -> dict[str, Any]:
+        """Answer a request the employee's institution was asked (RegistryConflict if answered already)."""
+        path = f"staff/data-requests/{resource_id(request_id, 'data request')}/answer"
+        return self._document("POST", path, identity_token, body={"text": text})
+
     def download_file(self, identity_token: str, case_id: str, file_id: str) -> tuple[bytes, Mapping[str, str]]:
         """Return an attachment of the case and the registry's headers (type, disposition)."""
         path = f"{API}{_case(case_id)}/files/{resource_id(file_id, 'file')}"

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.access import signed_in
 from app.auth.session import get_current_user
 from app.delivery_points import current_point
-from app.models import applications_api, catalogue_api, files_api
+from app.models import applications_api, catalogue_api, files_api, payments_api
 from app.models.answer_display import answer_lines
 from app.registry_client.errors import RegistryConflict, RegistryValidationError
 from app.rendering import render
@@ -172,6 +172,7 @@ def _application_page(
         form=FlaskForm(),
         result=result_document(found, service, lang) if found.has_result else None,
         answer=answer or InformationAnswer(),
+        payments=payments_api.for_application(found.id),
     )
 
 

@@ -12,9 +12,11 @@ api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 from registry.api import (  # noqa: E402, F401
     applications,
     catalogue,
+    data_requests,
     files,
     forms,
     messages,
+    payments,
     publishing,
     reference,
     results,

@@ -53,6 +53,7 @@ from registry.models.idempotency import (
     complete_key,
     hold_key,
 )
+from registry.models.payments import await_payment
 from registry.models.results import decision_document, decision_event
 from registry.models.services import get_service
 from registry.models.tables import Application, Draft, Service
@@ -230,7 +231,9 @@ def _submit(identity: Identity, body: dict[str, Any], claim: Claim) -> dict[str,
                 answers=answers,
             )
             attach_files(session, identity.principal, file_ids, application.id)
-            start_case(session, application, service)
+            # A fee due before processing holds the application (awaiting_payment) and its case out of every queue
+            # until the payment provider reports it paid (registry/models/payments.py, docs/processing.md).
+            start_case(session, application, service, defer=await_payment(session, application, service))
             payload = application_created(application)
             complete_key(session, claim, 201, payload)
             session.commit()

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 
 from registry.api import API_PREFIX
 from registry.api.openapi_applications import _application_paths, _application_schemas
+from registry.api.openapi_data_requests import data_request_paths, data_request_schemas
 from registry.api.openapi_messages import messages_paths, messages_schemas
 from registry.api.openapi_parts import (
     BAD_PARAMETER,
@@ -28,6 +29,7 @@ from registry.api.openapi_parts import (
     query_parameter,
     schema_ref,
 )
+from registry.api.openapi_payments import payments_paths, payments_schemas
 from registry.api.openapi_results import results_paths, results_schemas
 from registry.api.openapi_staff import staff_paths, staff_schemas
 from registry.catalogue.schema import catalogue_schema
@@ -143,7 +145,15 @@ def _schemas() -> dict[str, Any]:
         },
         "required": ["type", "title", "status", "detail"],
     }
-    return schemas | _application_schemas() | staff_schemas() | messages_schemas() | results_schemas()
+    return (
+        schemas
+        | _application_schemas()
+        | staff_schemas()
+        | data_request_schemas()
+        | messages_schemas()
+        | results_schemas()
+        | payments_schemas()
+    )
 
 
 def _paths() -> dict[str, Any]:
@@ -374,8 +384,10 @@ def _paths() -> dict[str, Any]:
         }
         | _application_paths()
         | staff_paths()
+        | data_request_paths()
         | messages_paths()
         | results_paths()
+        | payments_paths()
     )
 
 

@@ -44,7 +44,7 @@ def _application_schemas() -> dict[str, Any]:
     }
     status = {
         "type": "string",
-        "enum": ["submitted", "in_progress", "more_info_requested", "decided", "withdrawn"],
+        "enum": ["awaiting_payment", "submitted", "in_progress", "more_info_requested", "decided", "withdrawn"],
     }
     created = {
         "id": _RESOURCE_ID,

@@ -88,8 +88,9 @@ def staff_schemas() -> dict[str, Any]:
                     {"version": {"type": "integer"}, "steps": {"type": "array", "items": step}},
                 ),
                 "timeline": {"type": "array", "items": schema_ref("CaseEvent")},
+                "payments": {"type": "array", "items": schema_ref("Payment")},
             },
-            description="A case with the applicant's answers, its process and its audit trail.",
+            description="A case with the applicant's answers, its process, its audit trail and its fees.",
         ),
         "DecisionRequest": _object(
             {

@@ -41,13 +41,14 @@ from registry.models.files import file_document
 from registry.models.forms import get_form, loaded
 from registry.models.idempotency import Claim, complete_key, hold_key
 from registry.models.notifications import notify_decision
+from registry.models.payments import list_payments, payment_document
 from registry.models.tables import Application, CaseEvent, StoredFile
 
 STATUSES = (*OPEN, "decided", "withdrawn")
 log = logging.getLogger(__name__)
 
 
-def _problem(error: CaseProblem) -> ApiProblem:
+def case_problem(error: CaseProblem) -> ApiProblem:
     # Refused attempts are logged (who by institution, never personal codes), so misuse can be noticed.
     employee = current_identity()
     institution = employee.institution if employee is not None else None
@@ -56,7 +57,7 @@ def _problem(error: CaseProblem) -> ApiProblem:
     return ApiProblem(error.status, error.detail, errors=errors)
 
 
-def _case(employee: Identity, case_id: str) -> Application:
+def staff_case_of(employee: Identity, case_id: str) -> Application:
     found = get_case(db_session(), employee, resource_id(case_id, "case"))
     if found is None:
         raise ApiProblem(404, "There is no such case.")
@@ -136,6 +137,8 @@ def _case_document(case: Application) -> dict[str, Any]:
         },
         "step": step,
         "timeline": [_event(e) for e in events],
+        # The fees and where their payments stand (registry/models/payments.py).
+        "payments": [payment_document(p) for p in list_payments(session, case)],
     }
 
 
@@ -176,7 +179,7 @@ def staff_cases() -> Response:
 def staff_case(case_id: str) -> Response:
     """One case with the applicant's answers, files, process and audit trail; opening it is audited."""
     employee = require_employee()
-    case = _case(employee, case_id)
+    case = staff_case_of(employee, case_id)
     session = db_session()
     record_view(session, case, employee)
     session.commit()
@@ -187,7 +190,7 @@ def staff_case(case_id: str) -> Response:
 @scrubbed
 def staff_case_file(case_id: str, file_id: str) -> Response:
     """An attachment of the case, as a download that no browser renders."""
-    case = _case(require_employee(), case_id)
+    case = staff_case_of(require_employee(), case_id)
     stored = db_session().scalar(
         select(StoredFile).where(StoredFile.id == resource_id(file_id, "file"), StoredFile.application_id == case.id)
     )
@@ -198,16 +201,16 @@ def staff_case_file(case_id: str, file_id: str) -> Response:
 
 def _act(case_id: str, action: Any) -> Response:
     employee = require_employee()
-    case = _case(employee, case_id)
+    case = staff_case_of(employee, case_id)
     session = db_session()
     try:
         action(session, case, employee)
     except CaseProblem as error:
         session.rollback()
-        raise _problem(error) from None
+        raise case_problem(error) from None
     session.commit()
     session.expire_all()
-    return private(_item(_case(employee, case_id)))
+    return private(_item(staff_case_of(employee, case_id)))
 
 
 @api.post("/staff/cases/<case_id>/claim")
@@ -232,7 +235,7 @@ def release_case_endpoint(case_id: str) -> Response:
 def decide_case(case_id: str) -> Response:
     """Decide the current step (approve, refuse, request_info, return); safe to retry with the same key."""
     employee = require_employee()
-    case = _case(employee, case_id)
+    case = staff_case_of(employee, case_id)
     body = json_object()
     check_fields(body, {"step": str, "outcome": str}, {"answers": dict, "text": (str, type(None))})
     payload, status, replayed = run_once(
@@ -253,7 +256,7 @@ def _decide(employee: Identity, case: Application, body: dict[str, Any], key: Cl
     try:
         check_decision(session, case, employee, body["step"], body["outcome"], body.get("text"))
     except CaseProblem as error:
-        raise _problem(error) from None
+        raise case_problem(error) from None
     answers: dict[str, Any] = body.get("answers") or {}
     if body["outcome"] == "approve":
         # The step form is what approving a step records: it must be filled in as its definition says.
@@ -281,7 +284,7 @@ def _decide(employee: Identity, case: Application, body: dict[str, Any], key: Cl
         session.commit()
     except CaseProblem as error:
         session.rollback()
-        raise _problem(error) from None
+        raise case_problem(error) from None
     except BaseException:
         session.rollback()
         raise

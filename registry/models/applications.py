@@ -17,7 +17,8 @@ from registry.models.tables import Application, ApplicationEvent, Draft, Service
 
 RIGA = ZoneInfo("Europe/Riga")
 REFERENCE_PREFIX = "PT"
-OPEN_STATUSES = ("submitted", "in_progress", "more_info_requested")
+# awaiting_payment: submitted, but a fee is due before processing (registry/models/payments.py); it can be withdrawn.
+OPEN_STATUSES = ("awaiting_payment", "submitted", "in_progress", "more_info_requested")
 STATUSES = (*OPEN_STATUSES, "decided", "withdrawn")
 
 

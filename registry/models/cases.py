@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from identity import Identity
 from registry.catalogue.processes import Process, Step
 from registry.models.applications import RIGA, timestamp, utc_now
+from registry.models.payments import charge_after_decision
 from registry.models.processes import get_process
 from registry.models.results import issue_result
 from registry.models.tables import Application, ApplicationEvent, CaseEvent, Service
@@ -67,16 +68,29 @@ def add_working_days(start: datetime, days: int) -> datetime:
 # --- starting a case -------------------------------------------------------------------------------------------
 
 
-def start_case(session: Session, application: Application, service: Service) -> None:
-    """Put a new application in the first step's queue, if its service has a process (the caller commits)."""
+def start_case(
+    session: Session,
+    application: Application,
+    service: Service,
+    *,
+    defer: bool = False,
+    begins: datetime | None = None,
+) -> None:
+    """Put a new application in the first step's queue, if its service has a process (the caller commits).
+
+    `defer`: a fee is due before processing (registry/models/payments.py). The case gets its process and first step
+    but no institution (so no queue holds it and no employee can open it) and no due date; once paid, payments calls
+    this again with `begins`, the moment the processing time starts counting (default: the submission).
+    """
     process = get_process(session, service)
     if process is None:
         return
     application.process_version = process.version
     application.current_step = process.first.id
-    application.current_institution = process.first.institution
+    application.current_institution = None if defer else process.first.institution
     days = processing_days(service.document.get("processing_time"))
-    application.due_at = add_working_days(application.submitted_at, days) if days is not None else None
+    start = begins or application.submitted_at
+    application.due_at = add_working_days(start, days) if days is not None and not defer else None
 
 
 def process_of(session: Session, case: Application) -> Process:
@@ -317,6 +331,8 @@ def decide(session: Session, case: Application, employee: Identity, decision: De
     session.flush()
     if applicant_status == "decided":
         issue_result(session, case, event)  # the result document's date and public verification code
+        if decision.outcome == "approve":
+            charge_after_decision(session, case)  # fees due once approved (registry/models/payments.py)
     return event
 
 

@@ -333,3 +333,29 @@ class Payment(Base):
     provider_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DataRequest(Base):
+    """A question one institution asks another about a case's applicant (level 5), and the answer; no client."""
+
+    __tablename__ = "data_requests"
+    __table_args__ = (
+        Index("ix_data_requests_to", "to_institution", "status", "asked_at"),
+        Index("ix_data_requests_from", "from_institution", "asked_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    from_institution: Mapped[str] = mapped_column(String(80))
+    to_institution: Mapped[str] = mapped_column(String(80))
+    # Whom the question is about: the applicant's personal code or company number (what the other register needs).
+    subject: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    asked_by_sub: Mapped[str] = mapped_column(String(20))
+    asked_by_name: Mapped[str] = mapped_column(String(200))
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # open | answered
+    status: Mapped[str] = mapped_column(String(20))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -189,7 +189,7 @@ def test_every_personal_get_is_no_store_and_data_only(
         for path, item in build_openapi()["paths"].items()
         if "get" in item and {"portalIdentity": []} in item["get"].get("security", []) and "/me/" in path
     ]
-    assert len(personal) == 6  # drafts (2), applications (2), files, messages
+    assert len(personal) == 7  # drafts (2), applications (2), files, messages, payments of an application
     root = applications_api.removesuffix("/api/v1")
     for path in personal:
         response = requests.get(f"{root}{path.format(**ids)}", headers=who(person), timeout=10)
