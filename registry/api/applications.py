@@ -259,7 +259,8 @@ def my_applications() -> Response:
     return private({"items": [application_item(a) for a in rows], "total": total, "page": page, "per_page": per_page})
 
 
-def _application(identity: Identity, application_id: str) -> Application:
+def own_application(identity: Identity, application_id: str) -> Application:
+    """Return one of the principal's applications; any other id is a 404 (ids reveal nothing)."""
     found = get_application(db_session(), identity.principal, resource_id(application_id, "application"))
     if found is None:
         raise ApiProblem(404, "There is no such application.")
@@ -270,7 +271,7 @@ def _application(identity: Identity, application_id: str) -> Application:
 @scrubbed
 def my_application(application_id: str) -> Response:
     """Return one of the principal's applications with its answers, timeline and, once decided, the decision."""
-    application = _application(require_identity(), application_id)
+    application = own_application(require_identity(), application_id)
     decision = decision_document(decision_event(db_session(), application))
     return private(application_document(application, decision))
 
@@ -280,7 +281,7 @@ def my_application(application_id: str) -> Response:
 def withdraw(application_id: str) -> Response:
     """Withdraw an application that has not been decided yet."""
     identity = require_identity()
-    application = _application(identity, application_id)
+    application = own_application(identity, application_id)
     session = db_session()
     withdrawn = withdraw_application(session, identity.principal, application.id)
     if withdrawn:
@@ -288,7 +289,7 @@ def withdraw(application_id: str) -> Response:
     else:
         session.rollback()
     session.expire_all()  # the row and its timeline may have changed behind the loaded object
-    current = _application(identity, application_id)
+    current = own_application(identity, application_id)
     if not withdrawn:
         raise ApiProblem(409, f"An application that is {current.status.replace('_', ' ')} cannot be withdrawn.")
     return private(application_document(current))
@@ -299,7 +300,7 @@ def withdraw(application_id: str) -> Response:
 def answer_information_request(application_id: str) -> Response:
     """Answer the institution's request for more information; the case goes back to the step that asked."""
     identity = require_identity()
-    application = _application(identity, application_id)
+    application = own_application(identity, application_id)
     body = json_object()
     check_fields(body, {"text": str}, {"files": list})
     text = body["text"].strip()
@@ -316,7 +317,7 @@ def answer_information_request(application_id: str) -> Response:
     attach_files(session, identity.principal, file_ids, application.id)
     session.commit()
     session.expire_all()
-    return private(application_document(_application(identity, application_id)))
+    return private(application_document(own_application(identity, application_id)))
 
 
 def _own_unattached_files(identity: Identity, ids: list[Any]) -> set[str]:

@@ -19,13 +19,12 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from identity import Identity
 from registry.api import api
+from registry.api.applications import own_application
 from registry.api.personal import private, resource_id, scrubbed
 from registry.api.problems import ApiProblem
 from registry.db import db_session
 from registry.identity import require_identity
-from registry.models.applications import get_application
 from registry.models.payments import (
     RESULTS,
     PaymentProblem,
@@ -47,18 +46,11 @@ _PAYMENT_ID = re.compile(r"[0-9a-f]{32}")
 _TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
-def _application(identity: Identity, application_id: str) -> Application:
-    found = get_application(db_session(), identity.principal, resource_id(application_id, "application"))
-    if found is None:
-        raise ApiProblem(404, "There is no such application.")
-    return found
-
-
 @api.get("/me/applications/<application_id>/payments")
 @scrubbed
 def my_payments(application_id: str) -> Response:
     """List the payments of one of the principal's applications, oldest first."""
-    application = _application(require_identity(), application_id)
+    application = own_application(require_identity(), application_id)
     return private({"items": [payment_document(p) for p in list_payments(db_session(), application)]})
 
 
@@ -66,7 +58,7 @@ def my_payments(application_id: str) -> Response:
 @scrubbed
 def start_payment(application_id: str, payment_id: str) -> Response:
     """Send a payment that is not paid yet to the provider: the provider's URL with a signed, expiring state."""
-    application = _application(require_identity(), application_id)
+    application = own_application(require_identity(), application_id)
     session = db_session()
     payment = get_payment(session, application, resource_id(payment_id, "payment"))
     if payment is None:
