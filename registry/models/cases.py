@@ -289,12 +289,14 @@ def decide(session: Session, case: Application, employee: Identity, decision: De
     now = utc_now()
     values: dict[str, Any] = {"updated_at": now, "assigned_sub": None, "assigned_name": None}
     applicant_status: str | None = None
+    applicant_note: dict[str, str] | None = None
     if decision.outcome == "approve" and not process.is_last(step.id):
         following = process.after(step.id)
         assert following is not None  # noqa: S101 - not the last step
         values |= {"current_step": following.id, "current_institution": following.institution}
         values |= {"status": "in_progress"}
-        applicant_status = "in_progress" if case.status != "in_progress" else None
+        # The applicant's timeline shows every step the case reaches, by the step's title (which names the office).
+        applicant_status, applicant_note = "in_progress", dict(following.title)
     elif decision.outcome in ("approve", "refuse"):
         values |= {"status": "decided", "result": "approved" if decision.outcome == "approve" else "refused"}
         applicant_status = "decided"
@@ -315,7 +317,11 @@ def decide(session: Session, case: Application, employee: Identity, decision: De
     if changed != 1:
         raise CaseProblem(409, "The case changed meanwhile; open it again.")
     if applicant_status is not None:
-        session.add(ApplicationEvent(application_id=case.id, at=now, status=applicant_status, actor="institution"))
+        session.add(
+            ApplicationEvent(
+                application_id=case.id, at=now, status=applicant_status, actor="institution", note=applicant_note
+            )
+        )
     event = _event(
         case,
         employee,

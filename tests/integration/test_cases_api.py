@@ -151,7 +151,10 @@ def test_a_case_passes_from_one_institution_to_the_next_and_is_decided(applicati
 
     applicant = mine(api, person, case_id)
     assert applicant["status"] == "decided" and applicant["result"] == "approved"
-    assert [e["status"] for e in applicant["timeline"]] == ["submitted", "in_progress", "decided"]
+    assert [e["status"] for e in applicant["timeline"]] == ["submitted", "in_progress", "in_progress", "decided"]
+    # The applicant sees where the case went: the step it was passed to, by its title (which names the office).
+    handed_over = applicant["timeline"][2]
+    assert handed_over["actor"] == "institution" and "VSAA" in handed_over["note"]["lv"]
     # A decided case takes no more decisions.
     again = decide(api, VSAA_DECIDER, case_id, {"step": "vsaa-benefit", "outcome": "refuse", "text": "Nē"})
     assert again.status_code == 409

@@ -109,6 +109,8 @@ def test_the_application_page_shows_the_decision_redress_and_code(liga: Browser,
     # The Latvian page is well formed too, with the Latvian redress.
     latvian = text_of(liga.page(f"/lv/my/applications/{case_id}"))
     assert "NVA lēmumu var apstrīdēt" in latvian and code in latvian
+    # The timeline says where the case went on its way: the VSAA step, by its title.
+    assert "Izskatīšanā: Bezdarbnieka pabalsta piešķiršana (VSAA)" in latvian
 
 
 def test_a_refusal_shows_its_reasoning_and_code(liga: Browser, applications_api: str) -> None:
