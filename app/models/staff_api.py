@@ -415,6 +415,16 @@ def claim(case: Case) -> Case:
     return get_case(case.id)
 
 
+def colleagues() -> list[Actor]:
+    """The employees of the institution a case can be given to (known from its cases), the employee included."""
+    return [Actor(sub=c.get("sub", ""), name=c.get("name", "")) for c in _client().colleagues(identity_token())]
+
+
+def assign(case: Case, to_sub: str) -> None:
+    """Give the case to a colleague of the same institution."""
+    _client().assign(identity_token(), case.id, to_sub)
+
+
 def release(case: Case) -> None:
     """Give the case back to the queue."""
     _client().release(identity_token(), case.id)

@@ -63,6 +63,15 @@ class StaffClient(PersonalClient):
         """Take a case to work on it (RegistryConflict if another employee has it)."""
         return self._document("POST", f"{_case(case_id)}/claim", identity_token)
 
+    def colleagues(self, identity_token: str) -> list[dict[str, str]]:
+        """Return the employees of the institution known from its cases (and the employee): sub and name."""
+        items = self._document("GET", "staff/colleagues", identity_token).get("items")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+    def assign(self, identity_token: str, case_id: str, to_sub: str) -> dict[str, Any]:
+        """Give a case to a colleague of the same institution (RegistryValidationError for anyone else)."""
+        return self._document("POST", f"{_case(case_id)}/assign", identity_token, body={"to": to_sub})
+
     def release(self, identity_token: str, case_id: str) -> dict[str, Any]:
         """Give a taken case back to the queue."""
         return self._document("POST", f"{_case(case_id)}/release", identity_token)

@@ -333,6 +333,7 @@ def case(lang: str, case_id: str) -> Response | BaseResponse:
         form=form,
         step_forms=built,
         outcomes=outcomes,
+        colleagues=staff_api.colleagues() if found.step and found.status in ("submitted", "in_progress") else [],
         text_required=sorted(TEXT_REQUIRED & set(outcomes)),
         errors=errors,
         moved_on=moved_on,
@@ -388,6 +389,23 @@ def release(lang: str, case_id: str) -> BaseResponse:
     found = staff_api.get_case(case_id)
     if found.can_be_released_by(get_current_user()):
         staff_api.release(found)
+    return redirect_to(".case", lang=lang, case_id=found.id)
+
+
+@bp.post("/<lang>/staff/cases/<case_id>/assign")
+@staff
+def assign(lang: str, case_id: str) -> BaseResponse:
+    """Give a case to a colleague of the same institution (a choice of those the registry knows)."""
+    if not FlaskForm().validate():
+        abort(400)
+    found = staff_api.get_case(case_id)
+    to_sub = request.form.get("to", "")
+    try:
+        staff_api.assign(found, to_sub)
+    except (RegistryValidationError, RegistryConflict):
+        flash(_("The case could not be given to that person: choose a colleague from the list."), "error")
+    else:
+        flash(_("The case is given to the colleague you chose."), "success")
     return redirect_to(".case", lang=lang, case_id=found.id)
 
 

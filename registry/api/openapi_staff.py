@@ -49,7 +49,19 @@ def staff_schemas() -> dict[str, Any]:
     event = _object(
         {
             "at": TIMESTAMP,
-            "kind": {"type": "string", "enum": ["decision", "information", "claim", "release", "view"]},
+            "kind": {
+                "type": "string",
+                "enum": [
+                    "decision",
+                    "information",
+                    "claim",
+                    "assign",
+                    "release",
+                    "view",
+                    "data_request",
+                    "data_answer",
+                ],
+            },
             "step": _TEXT_OR_NULL,
             "institution": _TEXT_OR_NULL,
             "actor": person,
@@ -92,6 +104,8 @@ def staff_schemas() -> dict[str, Any]:
             },
             description="A case with the applicant's answers, its process, its audit trail and its fees.",
         ),
+        "ColleagueList": _object({"items": {"type": "array", "items": person}}),
+        "AssignRequest": _object({"to": {"type": "string", "description": "The colleague's personal code."}}),
         "DecisionRequest": _object(
             {
                 "step": schema_ref("Slug"),
@@ -199,6 +213,31 @@ def staff_paths() -> dict[str, Any]:
                 "security": identity,
                 "parameters": [case_id],
                 "responses": acted,
+            }
+        },
+        f"{p}/staff/colleagues": {
+            "get": {
+                "operationId": "listColleagues",
+                "summary": "Employees of the institution known from its cases (and the employee), to give a case to.",
+                "security": identity,
+                "responses": {
+                    "200": _private("ColleagueList"),
+                    "401": UNIDENTIFIED,
+                    "403": _NOT_STAFF,
+                    "500": SERVER_ERROR,
+                },
+            }
+        },
+        f"{p}/staff/cases/{{case_id}}/assign": {
+            "post": {
+                "operationId": "assignCase",
+                "summary": "Give the case to a colleague of the same institution.",
+                "security": identity,
+                "parameters": [case_id],
+                "requestBody": json_body("AssignRequest"),
+                "responses": acted
+                | _BODY_PROBLEMS
+                | {"422": problem_response("Not a colleague of the institution, or the body is not valid.")},
             }
         },
         f"{p}/staff/cases/{{case_id}}/release": {

@@ -28,8 +28,10 @@ from registry.models.cases import (
     OPEN,
     CaseProblem,
     Decision,
+    assign,
     check_decision,
     claim,
+    colleagues,
     decide,
     get_case,
     process_of,
@@ -218,6 +220,22 @@ def _act(case_id: str, action: Any) -> Response:
 def claim_case(case_id: str) -> Response:
     """Take the case (409 if a colleague has it)."""
     return _act(case_id, claim)
+
+
+@api.get("/staff/colleagues")
+@scrubbed
+def staff_colleagues() -> Response:
+    """The employees of the institution known from its cases, to give a case to."""
+    return private({"items": colleagues(db_session(), require_employee())})
+
+
+@api.post("/staff/cases/<case_id>/assign")
+@scrubbed
+def assign_case(case_id: str) -> Response:
+    """Give the case to a colleague of the same institution (`{"to": <personal code>}`)."""
+    body = json_object()
+    check_fields(body, {"to": str}, {})
+    return _act(case_id, lambda session, case, employee: assign(session, case, employee, body["to"]))
 
 
 @api.post("/staff/cases/<case_id>/release")

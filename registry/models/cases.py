@@ -245,6 +245,40 @@ def release(session: Session, case: Application, employee: Identity) -> None:
     session.add(_event(case, employee, "release", step=step.id))
 
 
+def colleagues(session: Session, employee: Identity) -> list[dict[str, str]]:
+    """Return the employees of the employee's institution known from its cases' audit trails (and the employee).
+
+    The registry keeps no staff directory (the identity provider does); these are the people a case can be given to.
+    """
+    rows = session.execute(
+        select(CaseEvent.actor_sub, func.max(CaseEvent.actor_name))
+        .where(CaseEvent.institution == employee.institution, CaseEvent.kind.in_(("decision", "claim", "assign")))
+        .group_by(CaseEvent.actor_sub)
+    ).all()
+    known = {sub: name for sub, name in rows} | {employee.sub: employee.name}
+    return [{"sub": sub, "name": name} for sub, name in sorted(known.items(), key=lambda item: item[1])]
+
+
+def assign(session: Session, case: Application, employee: Identity, to_sub: str) -> None:
+    """Give the case to a colleague of the same institution (or take it), whoever has it now."""
+    step = _current_step(session, case, employee)
+    colleague = next((c for c in colleagues(session, employee) if c["sub"] == to_sub), None)
+    if colleague is None:
+        raise CaseProblem(422, "Give the case to a colleague of your institution.", "to")
+    first_touch = case.status == "submitted"
+    session.execute(
+        update(Application)
+        .where(Application.id == case.id, Application.current_step == step.id, Application.status.in_(WORKABLE))
+        .values(
+            assigned_sub=colleague["sub"], assigned_name=colleague["name"], status="in_progress", updated_at=utc_now()
+        )
+    )
+    if first_touch:
+        session.add(ApplicationEvent(application_id=case.id, at=utc_now(), status="in_progress", actor="institution"))
+    session.add(_event(case, employee, "assign", step=step.id, text=colleague["name"]))
+    # The colleague now works on the case: their institution's actor list includes them from here on.
+
+
 @dataclass(frozen=True)
 class Decision:
     step: str

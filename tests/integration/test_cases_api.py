@@ -348,3 +348,31 @@ def test_staff_answers_are_never_cached(applications_api: str) -> None:
         response = requests.get(f"{applications_api}/{path}", headers=who(NVA_WORKER), timeout=10)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
+
+
+def test_a_case_is_given_to_a_colleague_of_the_same_institution(applications_api: str) -> None:
+    api = applications_api
+    case_id, _ = new_case(api)
+    # Both have worked on NVA cases (the registry knows colleagues from the audit trail): Nora took one and gave it
+    # back, Kārlis has this one.
+    assert act(api, NVA_WORKER, case_id, "claim").status_code == 200
+    assert act(api, NVA_WORKER, case_id, "release").status_code == 200
+    act(api, NVA_COLLEAGUE, case_id, "claim")
+    known = requests.get(f"{api}/staff/colleagues", headers=who(NVA_COLLEAGUE), timeout=10).json()["items"]
+    assert {"sub": NVA_WORKER["sub"], "name": NVA_WORKER["name"]} in known
+    assert all(c["sub"] != VSAA_WORKER["sub"] for c in known)  # only the institution's own people
+
+    given = requests.post(
+        f"{api}/staff/cases/{case_id}/assign", json={"to": NVA_WORKER["sub"]}, headers=who(NVA_COLLEAGUE), timeout=10
+    )
+    assert given.status_code == 200 and given.json()["assigned_to"]["name"] == "Nora Vītola"
+    stranger = requests.post(
+        f"{api}/staff/cases/{case_id}/assign", json={"to": VSAA_WORKER["sub"]}, headers=who(NVA_WORKER), timeout=10
+    )
+    assert stranger.status_code == 422  # not a colleague of NVA
+    other_institution = requests.post(
+        f"{api}/staff/cases/{case_id}/assign", json={"to": VSAA_WORKER["sub"]}, headers=who(VSAA_WORKER), timeout=10
+    )
+    assert other_institution.status_code == 404
+    timeline = case(api, NVA_WORKER, case_id).json()["timeline"]
+    assert [e["text"] for e in timeline if e["kind"] == "assign"] == ["Nora Vītola"]

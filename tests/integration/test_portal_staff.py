@@ -390,3 +390,36 @@ def test_staff_pages_on_every_delivery_point(staff_portal: Flask, applications_a
     assert in_queue(browser, case["reference"], f"/{lang}/staff/", point)
     page = browser.page(f"/{lang}/staff/cases/{case['id']}", point, lang=lang)
     assert case["reference"] in page and 'name="decision-outcome"' in page
+
+
+def test_a_case_is_given_to_a_colleague_without_javascript(
+    staff_portal: Flask, applications_registry: RegistryProcess
+) -> None:
+    api = f"{applications_registry.url}/api/v1"
+    case = residence_case(api)
+    decider = next(signed_in(staff_portal, RIGA_DECIDER))
+    worker = next(signed_in(staff_portal, RIGA_WORKER))
+    # Ilze takes the case, so the registry knows her as one of Riga's people; Edgars then gives it back to her.
+    worker.client.post(
+        f"/lv/staff/cases/{case['id']}/claim",
+        data={"csrf_token": csrf_token(worker.page(f"/lv/staff/cases/{case['id']}"))},
+        headers=HOST,
+    )
+    page = decider.page(f"/lv/staff/cases/{case['id']}")
+    assert 'name="to"' in page and "Ilze Krūmiņa" in page
+    sub = re.search(r'<option value="([^"]+)"[^>]*>Ilze Krūmiņa</option>', page)
+    assert sub
+    given = decider.client.post(
+        f"/lv/staff/cases/{case['id']}/assign", data={"csrf_token": csrf_token(page), "to": sub[1]}, headers=HOST
+    )
+    assert given.status_code == 303
+    after = decider.page(f"/lv/staff/cases/{case['id']}")
+    assert "Lieta nodota jūsu izvēlētajam kolēģim." in after
+    refused = decider.client.post(
+        f"/lv/staff/cases/{case['id']}/assign",
+        data={"csrf_token": csrf_token(after), "to": "010101-10101"},
+        headers=HOST,
+    )
+    assert refused.status_code == 303
+    assert "Lietu nevarēja nodot" in decider.page(f"/lv/staff/cases/{case['id']}")
+    assert staff_case(api, RIGA_WORKER, case["id"])["assigned_to"]["name"] == "Ilze Krūmiņa"
