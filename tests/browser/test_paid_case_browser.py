@@ -123,8 +123,9 @@ def open_from_queue(page: Page, reference: str) -> None:
     """In the work queue, show this service's cases, page on to `reference`, and open it (with JavaScript)."""
     page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Darba rinda").click()
     expect(heading(page)).to_have_text("Darba rinda")
-    page.get_by_label("Pakalpojums").select_option(SERVICE)
-    expect(page).to_have_url(re.compile(rf"[?&]service={SERVICE}"))
+    # The filter itself (htmx and plain GET) is tested in test_staff_browser.py; here the filtered address is enough.
+    page.goto(f"/lv/staff/?service={SERVICE}")
+    expect(page.locator("#service")).to_have_value(SERVICE)
     rows = page.locator("#results tbody tr")
     for number in range(2, 50):  # every case of the worker's registry, 20 a page, oldest due date first
         expect(rows.filter(has_not_text=SERVICE_TITLE)).to_have_count(0)  # the filtered results are in
@@ -142,8 +143,9 @@ def not_in_queue(page: Page, reference: str) -> None:
     """The work queue filtered by the service has no link to `reference` on any page."""
     page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Darba rinda").click()
     expect(heading(page)).to_have_text("Darba rinda")
-    page.get_by_label("Pakalpojums").select_option(SERVICE)
-    expect(page).to_have_url(re.compile(rf"[?&]service={SERVICE}"))
+    # The filter itself (htmx and plain GET) is tested in test_staff_browser.py; here the filtered address is enough.
+    page.goto(f"/lv/staff/?service={SERVICE}")
+    expect(page.locator("#service")).to_have_value(SERVICE)
     rows = page.locator("#results tbody tr")
     for number in range(2, 50):
         expect(rows.filter(has_not_text=SERVICE_TITLE)).to_have_count(0)
