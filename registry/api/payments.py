@@ -25,9 +25,11 @@ from registry.api.personal import private, resource_id, scrubbed
 from registry.api.problems import ApiProblem
 from registry.db import db_session
 from registry.identity import require_identity
+from registry.models.notifications import notify_payment
 from registry.models.payments import (
     RESULTS,
     PaymentProblem,
+    amount_text,
     apply_result,
     get_payment,
     list_payments,
@@ -124,6 +126,10 @@ def payment_callback() -> Response:
         session.rollback()
         raise _refuse(problem.status, f"payment {body['payment_id']}: {problem.detail}", problem.detail) from None
     if changed:
+        if payment.status == "paid":
+            paid_for = session.get(Application, payment.application_id)
+            if paid_for is not None:
+                notify_payment(session, paid_for, amount_text(payment.amount_cents))
         session.commit()
     else:
         session.rollback()

@@ -8,6 +8,7 @@ message is stored in the inbox with the decision (the caller commits both); the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,6 +26,18 @@ LANGS = ("lv", "en")
 EMAIL_QUESTIONS = ("contact_email", "notification_email")
 
 _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "payment": {
+        "lv": (
+            "Maksājums par pieteikumu {reference} saņemts",
+            "Esam saņēmuši {amount} EUR par pakalpojumu “{service}” (pieteikums {reference}). Iestāde tagad izskatīs "
+            "jūsu pieteikumu; tā gaitu varat sekot sadaļā Mani pieteikumi.",
+        ),
+        "en": (
+            "Payment for application {reference} received",
+            "We have received EUR {amount} for “{service}” (application {reference}). The institution will now "
+            "process your application; you can follow it in My applications.",
+        ),
+    },
     # kind or result -> language -> (subject, body); {reference}, {service}, {institution}, {text} are filled in.
     "approved": {
         "lv": (
@@ -138,16 +151,25 @@ def notify_decision(session: Session, case: Application, event: CaseEvent) -> Me
         return None
     kind, key, institution = said
     names = _institution_names(session, institution)
+    return _tell(
+        session, case, kind, key, lambda lang: {"institution": names[lang], "text": (event.text or "").strip()}
+    )
+
+
+def notify_payment(session: Session, case: Application, amount: str) -> Message:
+    """Tell the applicant their fee has arrived (the case goes to the institution now)."""
+    return _tell(session, case, "payment", "payment", lambda lang: {"amount": amount})
+
+
+def _tell(
+    session: Session, case: Application, kind: str, key: str, values_for: Callable[[str], dict[str, str]]
+) -> Message:
+    """Store a message about a case in lv and en from the texts of `key`, and send it after the commit."""
     title = case.service.document.get("title")
     subject: dict[str, str] = {}
     body: dict[str, str] = {}
     for lang in LANGS:
-        values = {
-            "reference": case.reference,
-            "service": _text(title, lang, case.service.id),
-            "institution": names[lang],
-            "text": (event.text or "").strip(),
-        }
+        values = {"reference": case.reference, "service": _text(title, lang, case.service.id), **values_for(lang)}
         subject_template, body_template = _TEXTS[key][lang]
         subject[lang] = subject_template.format(**values)
         body[lang] = body_template.format(**values)

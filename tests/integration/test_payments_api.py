@@ -131,6 +131,10 @@ def test_a_fee_due_before_processing_holds_the_case_until_paid(applications_api:
     )
     assert restarted.status_code == 409
     assert payments(api, application_id).json()["items"][0]["provider_reference"] == "DEMO-1"
+    # The applicant is told once that the fee arrived (the replayed callback said nothing again).
+    inbox = requests.get(f"{api}/me/messages", params={"per_page": "100"}, headers=who(REP), timeout=10).json()
+    told = [m for m in inbox["items"] if m["application_id"] == application_id and m["kind"] == "payment"]
+    assert len(told) == 1 and "150.00 EUR" in told[0]["body"]["lv"] and "saņemts" in told[0]["subject"]["lv"]
 
 
 def test_the_amount_follows_the_answers(applications_api: str) -> None:
