@@ -4,7 +4,6 @@
 (function () {
   "use strict";
   var uploading = null; // the file input whose upload is on its way
-  var adding = null; // the group whose "Add another" is on its way (its button is replaced by the answer)
 
   function liveForm(element) {
     return element && element.closest ? element.closest("[data-live-form]") : null;
@@ -34,7 +33,6 @@
     // A field still being typed into (a date input fires "change" mid-way) is not checked yet.
     data.set("_focused", trigger && document.activeElement === trigger && !isFile ? "1" : "");
     uploading = isFile && trigger.files && trigger.files.length ? trigger : null;
-    adding = trigger && trigger.name === "add_item" ? trigger.value : null;
     if (uploading) {
       var bar = document.getElementById(uploading.id + "-progress");
       if (bar) {
@@ -55,16 +53,18 @@
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!liveForm(event.detail.elt) || adding === null) {
+    // "Add another": move to the first field of the new item, as a page load would show it. Which group is read
+    // from this response's own request: a change sent at the same moment (leaving a field to click the button) has
+    // its own response, which must not take the focus.
+    var config = event.detail.requestConfig;
+    var group = config && config.formData ? config.formData.get("add_item") : null;
+    if (!group || !liveForm(event.detail.elt)) {
       return;
     }
-    // "Add another": move to the first field of the new item, as a page load would show it. The button that was
-    // clicked is gone (the group was replaced), so the group was remembered when the request was made.
-    var items = document.querySelectorAll("#slot-" + CSS.escape(adding) + " .group-item");
+    var items = document.querySelectorAll("#slot-" + CSS.escape(group) + " .group-item");
     var last = items.length ? items[items.length - 1] : null;
     var first = last ? last.querySelector("input, select, textarea") : null;
-    adding = null;
-    if (first) {
+    if (first && document.activeElement !== first) {
       first.focus();
     }
   });
