@@ -112,6 +112,13 @@ class Writer(FPDF):
 
     # --- space to write ---------------------------------------------------------------------------------------
 
+    def letterhead(self, issuer: str, kicker: str, title: str, facts: tuple[tuple[str, str], ...]) -> None:
+        """Start a document as receipts and decisions start: who issues it, what it is, about what, the facts."""
+        self.paragraph(issuer, size=9, after=4)
+        self.paragraph(kicker, size=11, bold=True, after=1)
+        self.heading(title)
+        self.facts(facts)
+
     def write_lines(self, count: int, *, indent: float = 0, width: float | None = None, suffix: str = "") -> None:
         """Draw `count` lines to write on."""
         left = self.l_margin + indent
@@ -183,10 +190,7 @@ def receipt_writer(receipt: Receipt, font_dir: str | Path) -> Writer:
         author=receipt.issuer,
         footer=receipt.reference,
     )
-    pdf.paragraph(receipt.issuer, size=9, after=4)
-    pdf.paragraph(receipt.kicker, size=11, bold=True, after=1)
-    pdf.heading(receipt.service_title)
-    pdf.facts(receipt.facts)
+    pdf.letterhead(receipt.issuer, receipt.kicker, receipt.service_title, receipt.facts)
     if receipt.next_steps:
         pdf.heading(receipt.next_heading, level=2)
         for text in receipt.next_steps:

@@ -9,10 +9,9 @@ from typing import Any
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 
-from app.models.answer_display import answer_lines
+from app.models.answer_display import answer_summary
 from app.models.applications_api import Application
 from app.models.catalogue import Institution, Service
-from forms.conditions import visible_pages, visible_questions
 from forms.model import FormDefinition
 
 
@@ -69,16 +68,19 @@ def _sent_at(timestamp: str) -> str:
 
 def answer_sections(definition: FormDefinition, answers: dict[str, Any], lang: str) -> tuple[AnswerSection, ...]:
     """Return the shown pages with their answered questions as lines of text, as the receipt page reads them."""
-    shown = {q.id for q in visible_questions(definition, answers)}
-    sections = []
-    for page in visible_pages(definition, answers):
-        rows = tuple(
-            (q.label.get(lang) if q.label else q.id, tuple(answer_lines(q, answers.get(q.id), lang)) or ("–",))
-            for q in page.questions
-            if q.id in shown and q.type not in ("info", "declaration")
+    return tuple(
+        AnswerSection(
+            section["page"].title.get(lang),
+            tuple(
+                (
+                    row["question"].label.get(lang) if row["question"].label else row["question"].id,
+                    tuple(row["lines"]) or ("–",),
+                )
+                for row in section["rows"]
+            ),
         )
-        sections.append(AnswerSection(page.title.get(lang), rows))
-    return tuple(sections)
+        for section in answer_summary(definition, answers, lang)
+    )
 
 
 def build_receipt(

@@ -111,10 +111,7 @@ def result_writer(document: ResultDocument, font_dir: str | Path) -> Writer:
         author=document.issuer,
         footer=f"{document.reference} · {document.verification_code}",
     )
-    pdf.paragraph(document.issuer, size=9, after=4)
-    pdf.paragraph(document.kicker, size=11, bold=True, after=1)
-    pdf.heading(document.service_title)
-    pdf.facts(document.facts)
+    pdf.letterhead(document.issuer, document.kicker, document.service_title, document.facts)
     if document.reasoning:
         pdf.heading(document.reasoning_heading, level=2)
         for paragraph in document.reasoning:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency
 
-from forms.model import Question
+from forms.conditions import visible_pages, visible_questions
+from forms.model import FormDefinition, Question
 
 YES_NO = {"lv": {True: "Jā", False: "Nē"}, "en": {True: "Yes", False: "No"}}
 
@@ -50,3 +52,19 @@ def answer_lines(question: Question, value: object, lang: str) -> list[str]:
             lines.append("; ".join(p for p in parts if p))
         return lines
     return [str(value)]
+
+
+def answer_summary(definition: FormDefinition, answers: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Return the shown pages with their answered questions as lines of text, for reading back."""
+    shown = {q.id for q in visible_questions(definition, answers)}
+    return [
+        {
+            "page": p,
+            "rows": [
+                {"question": q, "lines": answer_lines(q, answers.get(q.id), lang), "value": answers.get(q.id)}
+                for q in p.questions
+                if q.id in shown and q.type not in ("info", "declaration")
+            ],
+        }
+        for p in visible_pages(definition, answers)
+    ]

@@ -18,12 +18,12 @@ from app.access import signed_in
 from app.auth.session import get_current_user
 from app.delivery_points import current_point
 from app.models import applications_api, catalogue_api, files_api, payments_api
-from app.models.answer_display import answer_lines
+from app.models.answer_display import answer_summary
 from app.registry_client.errors import RegistryConflict, RegistryValidationError
 from app.rendering import render
 from app.views.documents import result_document
 from forms.answers import clean_answers, normalise_answers, validate_answers
-from forms.conditions import visible_pages, visible_questions
+from forms.conditions import visible_pages
 from forms.model import FormDefinition
 from forms.validators import message
 from forms.wtforms_builder import riga_today
@@ -74,22 +74,6 @@ def apply(lang: str, service_id: str) -> BaseResponse:
     return redirect_to(".page", lang=lang, draft_id=draft.id, page_id=page)
 
 
-def _summary(definition: FormDefinition, answers: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """Return the shown pages with their answered questions as lines of text, for reading back."""
-    shown = {q.id for q in visible_questions(definition, answers)}
-    return [
-        {
-            "page": p,
-            "rows": [
-                {"question": q, "lines": answer_lines(q, answers.get(q.id), lang), "value": answers.get(q.id)}
-                for q in p.questions
-                if q.id in shown and q.type not in ("info", "declaration")
-            ],
-        }
-        for p in visible_pages(definition, answers)
-    ]
-
-
 @bp.route("/<lang>/my/drafts/<draft_id>/check", methods=["GET", "POST"])
 @signed_in
 def check(lang: str, draft_id: str) -> Response | BaseResponse:
@@ -127,7 +111,7 @@ def check(lang: str, draft_id: str) -> Response | BaseResponse:
         service=service,
         definition=definition,
         draft=draft,
-        summary=_summary(definition, answers, lang),
+        summary=answer_summary(definition, answers, lang),
         problems=problems,
         problem_questions=sorted({path.split("/")[0] for path in problems} & {q.id for q in definition.questions()}),
         declaration_missing=declaration_missing,
@@ -168,7 +152,7 @@ def _application_page(
         status=status,
         application=found,
         service=service,
-        summary=_summary(definition, found.answers, lang),
+        summary=answer_summary(definition, found.answers, lang),
         form=FlaskForm(),
         result=result_document(found, service, lang) if found.has_result else None,
         answer=answer or InformationAnswer(),

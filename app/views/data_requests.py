@@ -20,7 +20,7 @@ from app.i18n import localized
 from app.models import catalogue_api, data_requests_api, staff_api
 from app.registry_client.errors import RegistryConflict, RegistryValidationError
 from app.rendering import render
-from app.views.form_pages import _error_items
+from app.views.form_errors import error_items
 
 bp = Blueprint("data_requests", __name__)
 
@@ -87,7 +87,7 @@ def ask(lang: str, case_id: str) -> Response | BaseResponse:
         status=status,
         case=case,
         form=form,
-        errors=_error_items(form) if status == 422 else [],
+        errors=error_items(form) if status == 422 else [],
     )
 
 
@@ -130,5 +130,5 @@ def request_page(lang: str, request_id: str) -> Response | BaseResponse:
         form=form,
         can_answer=can_answer,
         institutions=catalogue_api.institutions(),
-        errors=_error_items(form) if status == 422 else [],
+        errors=error_items(form) if status == 422 else [],
     )

@@ -21,6 +21,7 @@ from app.delivery_points import current_point
 from app.models import applications_api, catalogue_api, files_api
 from app.rendering import render
 from app.views.applications import CHECK, bp, next_page, redirect_to
+from app.views.form_errors import error_items
 from forms.answers import clean_answers, error_text
 from forms.conditions import visible_pages, visible_questions
 from forms.model import FormDefinition
@@ -28,29 +29,6 @@ from forms.wtforms_builder import build_page_form, form_to_answers, pending_uplo
 
 # The questions a page showed, posted with it: a question an answer revealed since is asked, not reported missing.
 ASKED_FIELD = "asked"
-
-
-def _error_items(form: Any, within: str = "") -> list[tuple[str, str]]:
-    """Return (field id, message) for every error of a built form, nested groups and addresses included.
-
-    Each message in the summary names its question ("Personal code: ..."), so that the list makes sense on its own
-    and several errors of the same kind can be told apart.
-    """
-    items: list[tuple[str, str]] = []
-    for bound in form:
-        label = f"{within}{bound.label.text}" if bound.type != "CSRFTokenField" else ""
-        if bound.type == "CSRFTokenField":
-            items += [("main", message) for message in bound.errors]
-        elif bound.type == "FormField":
-            items += _error_items(bound.form, f"{label} – ")
-            items += [(bound.id, f"{label}: {m}") for m in (bound.errors if isinstance(bound.errors, list) else [])]
-        elif bound.type == "FieldList":
-            for number, entry in enumerate(bound.entries, start=1):
-                items += _error_items(entry.form, f"{label} {number} – ")
-            items += [(bound.id, f"{label}: {m}") for m in bound.errors if isinstance(m, str)]
-        else:
-            items += [(bound.id, f"{label}: {m}") for m in bound.errors if isinstance(m, str)]
-    return items
 
 
 def _shown_on_page(definition: FormDefinition, page_id: str, answers: dict[str, Any]) -> set[str]:
@@ -162,7 +140,7 @@ def _render_page(
         page=definition.page(page_id),
         form=form,
         visible=_shown_on_page(definition, page_id, answers) & shows,
-        errors=_error_items(form) if status == 422 else [],
+        errors=error_items(form) if status == 422 else [],
         step=shown.index(page_id) + 1,
         steps=len(shown),
         previous=shown[shown.index(page_id) - 1] if shown.index(page_id) > 0 else None,

@@ -27,12 +27,12 @@ from app.auth import take_stashed_form
 from app.auth.session import get_current_user
 from app.delivery_points import current_point
 from app.models import catalogue_api, staff_api
+from app.models.answer_display import answer_summary
 from app.models.staff_api import TEXT_REQUIRED, WITH_STEP_FORM, Case, StaffQuery
 from app.registry_client.catalogue import slug
 from app.registry_client.errors import RegistryConflict, RegistryNotFound, RegistryValidationError
 from app.rendering import render
-from app.views.applications import _summary
-from app.views.form_pages import _error_items
+from app.views.form_errors import error_items
 from forms.answers import clean_answers, error_text
 from forms.conditions import visible_pages, visible_questions
 from forms.model import FormDefinition, Page
@@ -319,9 +319,9 @@ def case(lang: str, case_id: str) -> Response | BaseResponse:
         else:
             status = 422
     application_definition = staff_api.application_form(found)
-    errors = _error_items(form) if status == 422 else []
+    errors = error_items(form) if status == 422 else []
     for _page, page_form in built:
-        errors += _error_items(page_form) if status == 422 else []
+        errors += error_items(page_form) if status == 422 else []
     errors += [("main", message) for message in form.form_errors] if status == 422 else []
     return render(
         "pages/staff/case.html",
@@ -329,7 +329,7 @@ def case(lang: str, case_id: str) -> Response | BaseResponse:
         case=found,
         service=_service(found.service),
         institutions=catalogue_api.institutions(),
-        summary=_summary(application_definition, found.answers, lang),
+        summary=answer_summary(application_definition, found.answers, lang),
         form=form,
         step_forms=built,
         outcomes=outcomes,

@@ -21,7 +21,15 @@ PAGES = {
     "institution": "/{lang}/institutions/vsaa",
     "embed-catalogue": "/{lang}/embed/services",
     "sign-in": "/{lang}/sign-in",
+    "verify": "/{lang}/verify",
 }
+# Printable forms of level 2 services, on the points that offer those services.
+PRINTABLE = [
+    ("latvija", "/lv/services/laulibas-registracija-riga/form"),
+    ("riga", "/lv/services/laulibas-registracija-riga/form"),
+    ("valmiera", "/lv/services/socialas-palidzibas-pabalsts-valmiera/form"),
+    ("latvija", "/en/services/socialas-palidzibas-pabalsts-valmiera/form"),
+]
 CASES = [(point, "lv", kind) for point in POINT_HOSTS for kind in PAGES] + [("latvija", "en", kind) for kind in PAGES]
 
 
@@ -40,6 +48,16 @@ def test_no_axe_violations(page: Page, live_portal: LivePortal, axe: Axe, point:
     assert results.violations_count == 0, results.generate_report()
     checked = {rule["id"] for rule in results.response["passes"]}
     assert {"color-contrast", "document-title", "html-has-lang", "target-size"} <= checked, checked  # rules ran
+
+
+@pytest.mark.parametrize(("point", "path"), PRINTABLE)
+def test_no_axe_violations_on_printable_forms(
+    page: Page, live_portal: LivePortal, axe: Axe, point: str, path: str
+) -> None:
+    response = page.goto(live_portal.url(point, path))
+    assert response is not None and response.status == 200
+    results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
+    assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.mark.parametrize("point", list(POINT_HOSTS))

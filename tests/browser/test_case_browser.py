@@ -153,17 +153,27 @@ def open_from_queue(page: Page, reference: str, *, javascript: bool, mine: bool 
     if not javascript:
         page.get_by_role("button", name="Rādīt lietas").click()
     expect(page).to_have_url(re.compile(rf"[?&]service={SERVICE}" + ("&mine=1" if mine else "")))
-    rows = page.locator("#results tbody tr")
-    for number in range(2, 50):  # every case of the worker's registry, 20 a page, oldest due date first
-        expect(rows.filter(has_not_text=SERVICE_TITLE)).to_have_count(0)  # the filtered results are in
+    for _ in queue_pages(page, SERVICE_TITLE):
         link = page.locator("#results").get_by_role("link", name=reference, exact=True)
         if link.count():
             link.click()
             expect(heading(page)).to_have_text(f"Lieta {reference}")
             return
-        page.get_by_role("link", name="Nākamā lapa").click()
-        expect(page).to_have_url(re.compile(rf"[?&]page={number}(&|$)"))
     raise AssertionError(f"{reference} is not in the work queue")
+
+
+def queue_pages(page: Page, service_title: str) -> Iterator[int]:
+    """Go through the pages of a work queue filtered to one service (20 a page, oldest due date first)."""
+    rows = page.locator("#results tbody tr")
+    for number in range(1, 50):
+        expect(rows.filter(has_not_text=service_title)).to_have_count(0)  # the filtered results are in
+        yield number
+        following = page.get_by_role("link", name="Nākamā lapa")
+        if not following.count():
+            return
+        following.click()
+        expect(page).to_have_url(re.compile(rf"[?&]page={number + 1}(&|$)"))
+    raise AssertionError("the work queue has more than 49 pages")
 
 
 def take(page: Page) -> None:

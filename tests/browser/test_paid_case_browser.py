@@ -35,6 +35,7 @@ from tests.browser.test_case_browser import (
     heading,
     no_axe_violations,
     people,  # noqa: F401 - the fixture: one browser context per person
+    queue_pages,
     record,
     sign_in,
     status_of,
@@ -119,43 +120,32 @@ def pay_the_fee(page: Page, reference: str) -> None:
     expect(status_of(page)).to_have_text("Iesniegts")
 
 
-def open_from_queue(page: Page, reference: str) -> None:
-    """In the work queue, show this service's cases, page on to `reference`, and open it (with JavaScript)."""
+def filtered_queue(page: Page) -> None:
+    """Open the work queue filtered to this service (the filter itself, htmx and plain GET, is tested in
+    test_staff_browser.py; here the filtered address is enough)."""
     page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Darba rinda").click()
     expect(heading(page)).to_have_text("Darba rinda")
-    # The filter itself (htmx and plain GET) is tested in test_staff_browser.py; here the filtered address is enough.
     page.goto(f"/lv/staff/?service={SERVICE}")
     expect(page.locator("#service")).to_have_value(SERVICE)
-    rows = page.locator("#results tbody tr")
-    for number in range(2, 50):  # every case of the worker's registry, 20 a page, oldest due date first
-        expect(rows.filter(has_not_text=SERVICE_TITLE)).to_have_count(0)  # the filtered results are in
+
+
+def open_from_queue(page: Page, reference: str) -> None:
+    """In the work queue of this service, page on to `reference` and open it."""
+    filtered_queue(page)
+    for _ in queue_pages(page, SERVICE_TITLE):
         link = page.locator("#results").get_by_role("link", name=reference, exact=True)
         if link.count():
             link.click()
             expect(heading(page)).to_have_text(f"Lieta {reference}")
             return
-        page.get_by_role("link", name="Nākamā lapa").click()
-        expect(page).to_have_url(re.compile(rf"[?&]page={number}(&|$)"))
     raise AssertionError(f"{reference} is not in the work queue")
 
 
 def not_in_queue(page: Page, reference: str) -> None:
     """The work queue filtered by the service has no link to `reference` on any page."""
-    page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Darba rinda").click()
-    expect(heading(page)).to_have_text("Darba rinda")
-    # The filter itself (htmx and plain GET) is tested in test_staff_browser.py; here the filtered address is enough.
-    page.goto(f"/lv/staff/?service={SERVICE}")
-    expect(page.locator("#service")).to_have_value(SERVICE)
-    rows = page.locator("#results tbody tr")
-    for number in range(2, 50):
-        expect(rows.filter(has_not_text=SERVICE_TITLE)).to_have_count(0)
+    filtered_queue(page)
+    for _ in queue_pages(page, SERVICE_TITLE):
         expect(page.locator("#results").get_by_role("link", name=reference, exact=True)).to_have_count(0)
-        following = page.get_by_role("link", name="Nākamā lapa")
-        if not following.count():
-            return
-        following.click()
-        expect(page).to_have_url(re.compile(rf"[?&]page={number}(&|$)"))
-    raise AssertionError("the work queue has more than 48 pages")
 
 
 def current_step(page: Page, title: str) -> None:
