@@ -255,6 +255,36 @@ def test_add_another_moves_focus_to_the_new_item(
     expect(second.get_by_label("Vārds un uzvārds")).to_be_focused(timeout=2000)
 
 
+def test_a_click_that_leaves_a_field_is_not_lost_when_the_fields_error_goes(
+    page: Page, live_portal: LivePortal, fresh_drafts: Callable[[str, str], None]
+) -> None:
+    """Pressing a checkbox leaves the email field: its check must wait for the release, or the error it removes
+    moves the checkbox up between press and release and the click lands elsewhere (a race CI once hit)."""
+    fresh_drafts(ELINA, E_ADDRESS)
+    sign_in(page, live_portal, "latvija", "Elīna Žagare")
+    start(page, live_portal, "latvija", E_ADDRESS)
+    email = page.get_by_label("E-pasts paziņojumiem")
+    email.fill("nav-epasts")
+    save_and_continue(page)
+    error = page.locator("#notification_email-error")
+    expect(error).to_be_visible()
+    url = mark_document(page)
+
+    email.fill("elina@example.lv")
+    checkbox = page.get_by_role("checkbox", name="E-pastā")
+    checkbox.scroll_into_view_if_needed()
+    box = checkbox.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()  # the email field loses focus and fires "change" now
+    page.wait_for_timeout(500)  # long enough for a check sent now to come back and move the page
+    expect(error).to_be_visible()  # nothing has moved while the button is down
+    page.mouse.up()
+    expect(checkbox).to_be_checked()
+    expect(error).to_have_count(0)  # the held-back check was sent after the click
+    assert_no_page_load(page, url)
+
+
 # --- 2. the Riga kindergarten queue, with and without JavaScript -------------------------------------------------
 
 

@@ -4,10 +4,45 @@
 (function () {
   "use strict";
   var uploading = null; // the file input whose upload is on its way
+  var pressed = false; // a mouse button or finger is down
+  var heldBack = []; // fields left by pressing elsewhere: their "change" waits until the press ends
 
   function liveForm(element) {
     return element && element.closest ? element.closest("[data-live-form]") : null;
   }
+
+  // Leaving a field by pressing on another one (a checkbox, a button) fires the field's "change" at the press.
+  // Its answer would swap in the field's error or remove it, and move what is below: the release would then land
+  // somewhere else and the click would be lost. So that change waits until the press is over.
+  document.addEventListener("pointerdown", function () {
+    pressed = true;
+  }, true);
+
+  function release() {
+    pressed = false;
+    window.setTimeout(function () {  // after the click that ends the press
+      var fields = heldBack;
+      heldBack = [];
+      fields.forEach(function (field) {
+        if (field.isConnected) {
+          field.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    }, 0);
+  }
+  window.addEventListener("pointerup", release, true);
+  window.addEventListener("pointercancel", release, true);
+
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!pressed || !liveForm(field) || field.type === "file") {
+      return;
+    }
+    event.stopPropagation();
+    if (heldBack.indexOf(field) < 0) {
+      heldBack.push(field);
+    }
+  }, true);
 
   document.addEventListener("htmx:configRequest", function (event) {
     var form = liveForm(event.detail.elt);
