@@ -52,6 +52,27 @@ install: system $(VENV)/.installed app/static/vendor/htmx.min.js $(MO_FILES) ## 
 browser: ## Install Debian chromium for browser tests (if missing)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# The tests of shared state (sessions, cache, circuit breaker, rate limits) start a throwaway Redis of their own
+# (tests/fixtures/redis_server.py) on loopback, without persistence.
+.PHONY: redis
+redis: ## Install Debian's redis-server for the shared-state tests (if missing)
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+
+# The registry's PostgreSQL tests start a throwaway server of their own (tests/fixtures/postgres.py) with Debian's
+# initdb and pg_ctl, which live in /usr/lib/postgresql/<version>/bin; PG_BIN may name another bin directory.
+.PHONY: postgres
+postgres: ## Install Debian's PostgreSQL server for the registry's PostgreSQL tests (if missing)
+	@ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || [ -x "$${PG_BIN:-/nonexistent}/initdb" ] || \
+	{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
+# The sign-in tests run a real OpenID provider (npm oidc-provider, tests/oidc_provider/server.js) from its own lockfile.
+tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: oidc-provider
+oidc-provider: tests/oidc_provider/node_modules/.installed ## Install the test OpenID provider for the sign-in tests
+
 .PHONY: db
 db: $(VENV)/.installed ## Migrate the registry database and seed it when empty
 	$(FLASK_REGISTRY) db-upgrade
@@ -67,11 +88,33 @@ run: install db ## Run the registry (127.0.0.1:$(REGISTRY_PORT)) and the portal 
 	wait
 
 .PHONY: test
-test: install browser ## Run the whole test suite (installs everything it needs first)
+test: install browser postgres oidc-provider redis ## Run the whole test suite (installs everything it needs first)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory security
 	$(BIN)/flask --app registry openapi --check
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# Security lint (docs/security.md): bandit over the shipped code ([tool.bandit] in pyproject.toml), and semgrep with
+# the local rules of .semgrep/ only, offline and without metrics (`semgrep --test` first checks the rules catch what
+# they should). semgrep pins click and jsonschema below what the portal uses, so it has a virtualenv of its own.
+SEMGREP_VERSION := 1.185.0
+SEMGREP_VENV := $(VENV)/semgrep
+SEMGREP := $(SEMGREP_VENV)/bin/semgrep
+SEMGREP_FLAGS := --metrics=off --disable-version-check
+SEMGREP_TARGETS := app registry forms identity bench tests themes wsgi.py gunicorn.conf.py
+BANDIT_TARGETS := app registry forms identity wsgi.py gunicorn.conf.py
+
+$(SEMGREP_VENV)/.installed: requirements-semgrep.lock | $(BIN)/activate
+	$(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/pip install --quiet -r requirements-semgrep.lock
+	touch $@
+
+.PHONY: security
+security: $(VENV)/.installed $(SEMGREP_VENV)/.installed ## Security lint: bandit, and semgrep with the local rules (offline)
+	$(BIN)/bandit -c pyproject.toml -r $(BANDIT_TARGETS) --severity-level medium --confidence-level medium -q
+	cd .semgrep && ../$(SEMGREP) --test $(SEMGREP_FLAGS) .
+	$(SEMGREP) scan --config .semgrep/ $(SEMGREP_FLAGS) --error --no-git-ignore --quiet $(SEMGREP_TARGETS)
 
 .PHONY: lint
 lint: $(VENV)/.installed ## Lint and format-check with ruff
@@ -97,7 +140,24 @@ openapi: $(VENV)/.installed ## Regenerate registry/openapi.json from the code
 	$(FLASK_REGISTRY) openapi
 
 .PHONY: bench
-bench: bench-registry bench-portal bench-forms bench-cases ## Run the benchmarks (a few minutes; numbers, no assertions)
+bench: install postgres redis ## Benchmarks: one table of the portal's pages, on SQLite and on PostgreSQL + Redis (10,000 services and cases)
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python -m bench.table $(BENCH_TABLE_ARGS)
+
+.PHONY: bench-all
+bench-all: bench bench-registry bench-portal bench-forms bench-cases ## The table, then each benchmark below (numbers, no assertions)
+
+# locust is the optional extra `bench` of pyproject.toml: not in requirements.lock, so `make test` never installs it;
+# here it is installed with the locked versions of everything it shares with the portal.
+BENCH_EXTRA = $(shell $(BIN)/python -c 'import shlex, tomllib; print(*map(shlex.quote, tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["bench"]))')
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -c requirements.lock $(BENCH_EXTRA)
+	touch $@
+
+.PHONY: load
+load: install postgres redis $(VENV)/.bench-installed ## Load test: 200 users browse, search, apply and submit for 60 s (LOAD_ARGS=--variant postgres)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 .PHONY: bench-registry
 bench-registry: $(VENV)/.installed ## Registry: GET /services latency with 1,000 / 10,000 / 100,000 synthetic services
@@ -120,7 +180,8 @@ bench-portal: install ## Portal: page latency, throughput against a trivial app,
 lock: $(VENV)/.installed ## Re-resolve requirements.lock from pyproject.toml
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+	echo "semgrep==$(SEMGREP_VERSION)" | $(BIN)/uv pip compile - --python-version 3.11 --quiet -o requirements-semgrep.lock
 
 .PHONY: clean
 clean: ## Remove the virtualenv, npm packages and local databases
-	rm -rf $(VENV) node_modules instance app/static/vendor
+	rm -rf $(VENV) node_modules tests/oidc_provider/node_modules instance app/static/vendor

@@ -18,20 +18,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_jinja(app)
     init_delivery_points_step(app)
     register_blueprints(app)
+    init_shared_state_step(app)
     register_error_handlers_step(app)
     init_security_headers_step(app)
     return app
 
 
 def init_config(app: Flask, overrides: dict[str, Any] | None) -> None:
-    """Load the config class named by PORTAL_ENV, then explicit overrides; production checks its settings."""
-    from app.config import ProductionConfig, config_for
+    """Load the config class named by PORTAL_ENV, then explicit overrides; production checks its settings.
+
+    A refused setting raises app.config.ConfigError with one line naming the variable (docs/operations.md).
+    """
+    from app.config import ProductionConfig, config_for, trust_proxies
 
     config_class = config_for(os.environ.get("PORTAL_ENV"))
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     if config_class is ProductionConfig:
         ProductionConfig.check(app.config)
+    trust_proxies(app)  # TRUSTED_PROXY_HOPS: the client's address and scheme behind a load balancer
 
 
 def init_extensions(app: Flask) -> None:
@@ -54,8 +59,9 @@ def init_registry_client(app: Flask) -> None:
     from app.registry_client.messages import MessagesClient
     from app.registry_client.payments import PaymentsClient
     from app.registry_client.staff import StaffClient
+    from app.shared_state import registry_breaker, registry_cache_options
 
-    backend = app.config["REGISTRY_CACHE"]
+    breaker = registry_breaker(app)  # one for all the clients: they talk to the same registry
     for name, client_class, suffix in (
         ("registry_client", CatalogueClient, ""),
         ("applications_client", ApplicationsClient, "-forms"),  # drafts and applications are never cached
@@ -67,8 +73,8 @@ def init_registry_client(app: Flask) -> None:
             app.config["REGISTRY_URL"],
             timeout=app.config["REGISTRY_TIMEOUT"],
             retries=app.config["REGISTRY_RETRIES"],
-            cache_backend=backend,
-            cache_name=app.config["REGISTRY_CACHE_PATH"] + suffix if backend == "sqlite" else None,
+            breaker=breaker,
+            **registry_cache_options(app, suffix),
         )
 
     @app.before_request
@@ -131,6 +137,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(status.bp)
     # Templates link to pages of other features only when those are mounted (e.g. "My applications").
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+
+
+def init_shared_state_step(app: Flask) -> None:
+    """Sessions in Redis when REDIS_URL is set, and the rate limits (after the session and delivery point steps)."""
+    from app.shared_state import init_shared_state
+
+    init_shared_state(app)
 
 
 def register_error_handlers_step(app: Flask) -> None:

@@ -9,12 +9,16 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.registry_client.errors import RegistryError, RegistryForbidden
 from app.rendering import render
+from app.security import point_of_host
 
 log = logging.getLogger(__name__)
 THEMED = {400, 403, 404, 405, 413, 429, 500, 503}
 
 
 def _page(status: int) -> Response:
+    if "point" not in g and (point := point_of_host()) is not None:
+        # An error before the point was resolved: a body over MAX_CONTENT_LENGTH fails in the CSRF check already.
+        g.point = point
     if "point" not in g:
         # Unknown host: nothing to theme with, and nothing to tell a stranger.
         return Response(f"{status}\n", status=status, mimetype="text/plain")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFError
@@ -16,6 +17,16 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+def content_security_policy(app: Flask) -> str:
+    """Return the CSP of every page. With OpenID Connect sign-in, forms may also lead to the identity provider:
+    a form posted after the session ended goes to sign-in, which redirects to the provider, and browsers check
+    form-action along the whole redirect chain."""
+    if app.config.get("SIGN_IN") != "oidc" or not app.config.get("OIDC_ISSUER"):
+        return CSP
+    issuer = urlsplit(app.config["OIDC_ISSUER"])
+    return f"{CSP} {issuer.scheme}://{issuer.netloc}"
 
 
 def _is_frameable() -> bool:
@@ -50,7 +61,8 @@ def keep_personal_data_out_of_caches(response: Response) -> None:
         response.cache_control.private = True
 
 
-def _point_of_host() -> DeliveryPoint | None:
+def point_of_host() -> DeliveryPoint | None:
+    """Return the delivery point of the Host header, for answers given before the point was resolved (or None)."""
     host = (request.host or "").rsplit(":", 1)[0].lower().rstrip(".")
     points: dict[str, DeliveryPoint] = current_app.extensions.get("delivery_points", {})
     return next((point for point in points.values() if host in point.hosts), None)
@@ -62,7 +74,7 @@ def csrf_failure_page(exc: CSRFError) -> Response:
     Flask-WTF checks the token in a before_request hook that runs before the delivery point is resolved, so the
     generic error handler would only see an unknown point and answer in plain text.
     """
-    if "point" not in g and (point := _point_of_host()) is not None:
+    if "point" not in g and (point := point_of_host()) is not None:
         g.point = point
     if "point" not in g:
         return Response("400\n", status=400, mimetype="text/plain")
@@ -72,6 +84,7 @@ def csrf_failure_page(exc: CSRFError) -> Response:
 def init_security_headers(app: Flask) -> None:
     """Add CSP, framing, sniffing, referrer and timing headers to every response; theme the CSRF failure page."""
     app.register_error_handler(CSRFError, csrf_failure_page)
+    policy = content_security_policy(app)
 
     @app.before_request
     def _start_clock() -> None:
@@ -83,9 +96,13 @@ def init_security_headers(app: Flask) -> None:
             # Server time, so operators and the benchmark can tell it from network time.
             response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
         ancestors = frame_ancestors()
-        # A download of a person's file keeps its stricter policy (sandbox: nothing in it runs, even if opened).
-        if "sandbox" not in response.headers.get("Content-Security-Policy", ""):
-            response.headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {ancestors}"
+        # A download of a person's file keeps its stricter policy (sandbox: nothing in it runs, even if opened), and
+        # is never framed either.
+        download_policy = response.headers.get("Content-Security-Policy", "")
+        if "sandbox" not in download_policy:
+            response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors {ancestors}"
+        elif "frame-ancestors" not in download_policy:
+            response.headers["Content-Security-Policy"] = f"{download_policy}; frame-ancestors 'none'"
         if ancestors == "'none'":
             response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -83,7 +83,7 @@ def load_definition_file(path: str | Path) -> FormDefinition:
     """Load a definition from a YAML file."""
     with open(path, encoding="utf-8") as stream:
         try:
-            data = yaml.load(stream, Loader=_KeepDatesAsText)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(stream, Loader=_KeepDatesAsText)  # noqa: S506 - a SafeLoader subclass  # nosec B506
         except yaml.YAMLError as error:
             raise DefinitionError([f"{path}: not valid YAML: {error}"]) from None
     if not isinstance(data, Mapping):

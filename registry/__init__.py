@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -28,11 +29,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def init_config(app: Flask, overrides: dict[str, Any] | None) -> None:
-    """Load settings from the environment, then any explicit overrides (tests)."""
-    from registry.config import Config
+    """Load the config class named by REGISTRY_ENV, then any explicit overrides (tests); production checks them.
 
-    app.config.from_object(Config)
+    A refused setting raises registry.config.ConfigError with one line naming the variable (docs/operations.md).
+    """
+    from registry.config import ProductionConfig, config_for, trust_proxies
+
+    config_class = config_for(os.environ.get("REGISTRY_ENV"))
+    app.config.from_object(config_class)
     app.config.update(overrides or {})
+    if config_class is ProductionConfig:
+        ProductionConfig.check(app.config)
+    trust_proxies(app)  # REGISTRY_TRUSTED_PROXY_HOPS: the client's address and scheme behind a load balancer
     app.url_map.converters["slug"] = SlugConverter
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -14,10 +16,12 @@ from registry.db import db_session
 from registry.migrate import upgrade
 from registry.models.applications import utc_now
 from registry.models.housekeeping import purge
+from registry.models.outbox import Delivery, retry_failed
 from registry.models.publishers import issue_token, revoke_tokens
 from registry.models.reference import get_institution
 from registry.models.seeding import load_seed
 from registry.models.services import count_services
+from registry.notify.worker import worker_for
 
 
 @click.command("db-upgrade")
@@ -85,11 +89,56 @@ def revoke_tokens_command(institution_id: str) -> None:
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Forget answered idempotency keys after 24 hours and uploads no application took after 7 days (run daily)."""
+    """Forget answered idempotency keys after 24 hours, uploads no application took after 7 days, and sent or failed
+    notifications after 30 days (run daily)."""
     session = db_session()
     purged = purge(session, utc_now())
     session.commit()
-    click.echo(f"purged {purged.keys} idempotency key(s) and {purged.files} unattached file(s)")
+    click.echo(
+        f"purged {purged.keys} idempotency key(s), {purged.files} unattached file(s) "
+        f"and {purged.notifications} sent or failed notification(s)"
+    )
+
+
+def _delivered(done: Delivery) -> str:
+    return f"sent {done.sent}, to retry {done.retried}, failed {done.failed} notification(s)"
+
+
+@click.command("send-notifications")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped (SIGTERM or Ctrl-C): a worker process.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=None,
+    help="Seconds between passes with --loop (default REGISTRY_OUTBOX_INTERVAL_SECONDS).",
+)
+@click.option(
+    "--retry-failed", "retry_failed_too", is_flag=True, help="First queue again the notifications that were given up."
+)
+@with_appcontext
+def send_notifications_command(loop: bool, interval: float | None, retry_failed_too: bool) -> None:
+    """Send the due notifications of the outbox (email) once, or with --loop until stopped."""
+    if retry_failed_too:
+        session = db_session()
+        count = retry_failed(session, utc_now())
+        session.commit()
+        click.echo(f"queued {count} failed notification(s) again")
+    worker = worker_for(current_app, interval)
+    if not worker.notifiers:
+        click.echo("no channel besides the inbox is configured (REGISTRY_NOTIFIERS); nothing to send")
+        return
+    if not loop:
+        click.echo(_delivered(worker.run_once()))
+        return
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        worker.stop()
+
+    # The notification being sent is finished (and recorded) before the worker stops.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"delivering notifications every {worker.interval:g} s; stop with Ctrl-C")
+    worker.run(report=lambda done: click.echo(_delivered(done)))
 
 
 @click.command("openapi")
@@ -114,5 +163,6 @@ commands = [
     create_token_command,
     revoke_tokens_command,
     purge_command,
+    send_notifications_command,
     openapi_command,
 ]

@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so two workers can share the file."""
+    """Create an engine for a database URL: `sqlite:///path` (the default) or `postgresql+psycopg://...`.
+
+    SQLite gets WAL, foreign keys and a busy timeout so two workers can share the file; PostgreSQL sessions run in UTC.
+    """
     if url.startswith("sqlite"):
         # hide_parameters: database errors must not carry personal codes into the logs.
         engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
@@ -28,6 +31,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    if url.startswith("postgresql"):
+        # Every session in UTC: stored times are UTC, and a naive time (SQLite's habit) means UTC here too.
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args={"options": "-c timezone=UTC"})
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 

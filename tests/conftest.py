@@ -7,4 +7,7 @@ pytest_plugins = [
     "tests.fixtures.applications",
     "tests.fixtures.browser",
     "tests.fixtures.session_clock",
+    "tests.fixtures.postgres",
+    "tests.fixtures.oidc_provider",
+    "tests.fixtures.redis_server",
 ]

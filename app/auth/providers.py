@@ -152,8 +152,18 @@ def _institution_names() -> dict[str, Any]:
 
 
 def configured_provider(config: Mapping[str, Any]) -> SignInProvider | None:
-    """Return the provider the settings ask for, or None: then the portal has no sign-in routes at all."""
-    # An OpenID Connect provider (eParaksts, latvija.gov.lv) goes first here when its settings are present.
-    if config.get("DEMO_SIGN_IN"):
+    """Return the provider SIGN_IN asks for, or None: then the portal has no sign-in routes at all.
+
+    "oidc": an OpenID provider (latvija.gov.lv, eParaksts; app/auth/oidc.py). "demo": the demonstration, only while
+    DEMO_SIGN_IN is on (never in production). "": none. Anything else is a mistake the portal refuses to start with.
+    """
+    choice = config.get("SIGN_IN", "demo")
+    if choice == "oidc":
+        from app.auth.oidc import OidcProvider  # imports this module: imported only when chosen
+
+        return OidcProvider.from_config(config)
+    if choice not in ("demo", "", None):
+        raise RuntimeError(f"SIGN_IN must be oidc, demo or empty, not {choice!r}")
+    if choice == "demo" and config.get("DEMO_SIGN_IN"):
         return DemoProvider.from_file()
     return None

@@ -9,7 +9,9 @@ change them; the timestamps are checked here, on the server, on every request:
 - otherwise `last_seen` becomes now.
 
 Signing in clears the session first, so nothing from before (a CSRF token, a `next` address, anything a third party
-planted) survives into the signed-in session; signing out clears it again.
+planted) survives into the signed-in session; signing out clears it again. With sessions stored on the server
+(REDIS_URL, app/auth/server_session.py) both also give the session a new id and delete the old one, so a copied or
+fixated cookie stops working everywhere; signed cookies have no id to change.
 
 Running out keeps two things: the CSRF token, so a form typed before the limit can still be posted, and a keyed hash
 of who it was. A form posted to a signed-in page after that is *stashed* (`stash_form`, called by app.access): its
@@ -85,6 +87,7 @@ def _end_expired_session(identity: Identity, reason: str) -> None:
     csrf_key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     csrf_raw = session.get(csrf_key)
     session.clear()
+    _renew_session_id()
     # Without the token, the form the person was filling in would fail the CSRF check (a 400 page, answers lost)
     # instead of reaching app.access, which keeps the answers. It grants nothing: signing in replaces it.
     if csrf_raw is not None:
@@ -114,6 +117,7 @@ def sign_in(identity: Identity) -> None:
     """Start a new session for `identity`: everything from before signing in is dropped, but its own stashed form."""
     stash = session.get(STASH_KEY)
     session.clear()
+    _renew_session_id()
     now = int(_now())
     session[SESSION_KEY] = {**identity.claims(), "signed_in_at": now, "last_seen": now}
     g.auth_user = identity
@@ -125,7 +129,15 @@ def sign_in(identity: Identity) -> None:
 def sign_out() -> None:
     """End the session: the identity, the CSRF token and everything else in it."""
     session.clear()
+    _renew_session_id()
     g.auth_user = None
+
+
+def _renew_session_id() -> None:
+    """Ask a server-side session store for a new session id (the old one ends on every instance)."""
+    renew = getattr(session, "renew_id", None)
+    if callable(renew):
+        renew()
 
 
 def take_expired_notice() -> str | None:

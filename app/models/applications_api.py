@@ -114,6 +114,7 @@ class Application:
     decided_at: str | None = None
     verification_code: str | None = None
     decision: Decision | None = None
+    result_awaits_payment: bool = False  # approved; the result document is issued once the fee after it is paid
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Application:
@@ -135,6 +136,7 @@ class Application:
             decided_at=data.get("decided_at"),
             verification_code=data.get("verification_code"),
             decision=Decision.from_json(decision) if isinstance(decision, dict) else None,
+            result_awaits_payment=data.get("result_awaits_payment") is True,
         )
 
     @property
@@ -250,6 +252,21 @@ def drafts() -> tuple[Draft, ...]:
 def submit(draft: Draft, idempotency_key: str) -> Application:
     """Submit a draft exactly once: the same key always gives the same application."""
     return Application.from_json(_client().submit(identity_token(), draft_id=draft.id, idempotency_key=idempotency_key))
+
+
+def sent_before(draft_id: str, idempotency_key: object) -> Application | None:
+    """Return the application a completed submission of `draft_id` with `idempotency_key` created, or None.
+
+    The registry answers a repeat of a completed submission with its stored answer, even though the draft is gone;
+    a key that never completed finds no draft (404), and nothing is created.
+    """
+    if not isinstance(idempotency_key, str):
+        return None
+    try:
+        sent = _client().submit(identity_token(), draft_id=draft_id, idempotency_key=idempotency_key)
+    except RegistryNotFound:
+        return None
+    return Application.from_json(sent)
 
 
 def applications() -> tuple[Application, ...]:

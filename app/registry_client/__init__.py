@@ -2,6 +2,7 @@
 
 from .applications import ApplicationsClient
 from .base import RegistryClient, current_request_id, request_id, reset_stale, served_stale
+from .breaker import CircuitBreaker, RegistryCircuitOpen
 from .catalogue import CatalogueClient, slug
 from .errors import (
     RegistryConflict,
@@ -15,6 +16,8 @@ from .errors import (
 __all__ = [
     "ApplicationsClient",
     "CatalogueClient",
+    "CircuitBreaker",
+    "RegistryCircuitOpen",
     "RegistryClient",
     "RegistryConflict",
     "RegistryError",

@@ -9,6 +9,10 @@ Writes and personal reads (`send_json`, `get_json(token=...)`) never touch the c
 module, not by urllib3, because whether a retry is safe depends on the request: GET, PUT and DELETE are idempotent;
 a POST is sent once unless it carries an Idempotency-Key, which makes the registry answer a repeat with the stored
 response (and 409 while the first one is still being processed, which is waited out).
+
+With a circuit breaker (breaker.py), a registry that keeps failing is left alone for a cool-down: reads fall back to
+their stale copies and everything else fails fast, without waiting for timeouts. Each call counts once, whatever
+its retries; an answer from the cache alone tells the breaker nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from requests.adapters import HTTPAdapter
 from requests_cache.backends.base import BaseCache
 from urllib3.util.retry import Retry
 
+from .breaker import CircuitBreaker, Permit
 from .cache import BACKOFF_FACTOR, BACKOFF_JITTER, BACKOFF_MAX, RETRY_STATUSES, is_shareable, make_cache, retry_policy
 from .errors import RegistryError, clean_detail, error_for_status
 
@@ -103,8 +108,12 @@ class RegistryClient:
         stale_if_error: int = 86400,
         max_retry_after: float = 2.0,
         user_agent: str = DEFAULT_USER_AGENT,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
-        """Configure the client for the registry at `base_url` (e.g. http://127.0.0.1:5001); paths are under it."""
+        """Configure the client for the registry at `base_url` (e.g. http://127.0.0.1:5001); paths are under it.
+
+        Clients of the same registry share one `breaker` (None: every call is tried).
+        """
         self.base_url = _normalise_base_url(base_url)
         connect, read = timeout
         if connect <= 0 or read <= 0 or retries < 0 or max_retry_after < 0 or stale_if_error < 0:
@@ -115,6 +124,7 @@ class RegistryClient:
         self.retries = retries
         self.max_retry_after = max_retry_after
         self.stale_if_error = stale_if_error
+        self.breaker = breaker
         if self.worst_case_seconds >= WORKER_TIMEOUT_SECONDS:
             raise ValueError(
                 f"a registry call could take {self.worst_case_seconds:.1f} s, over the "
@@ -141,6 +151,8 @@ class RegistryClient:
             # context, and "from cache and expired" would no longer mean "the registry failed".
             stale_while_revalidate=False,
         )
+        # A 200 whose body is cut short must not replace the copy that a failure falls back to (stale-if-error).
+        _store_only_readable(self._session.cache)
         # Requests carrying a person's token, and writes, never touch the cache, not even to read or evict an entry.
         self._private_session = requests.Session()
         for session, session_adapter in ((self._session, adapter), (self._private_session, once)):
@@ -263,17 +275,50 @@ class RegistryClient:
         self, session: requests.Session, url: str, query: Mapping[str, str | int], headers: dict[str, str]
     ) -> requests.Response:
         """Send one GET (retries happen inside urllib3) and map transport failures to RegistryError."""
+        permit = self._admit()
         try:
-            return session.get(url, params=query, headers=headers, timeout=self.timeout, allow_redirects=False)
+            response = session.get(url, params=query, headers=headers, timeout=self.timeout, allow_redirects=False)
         except (requests.Timeout, requests.ConnectionError) as error:
+            self._failed(permit)
             raise RegistryError(
                 "the registry did not answer in time" if _timed_out(error) else "cannot reach the registry"
             ) from error
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            self._failed(permit)
             raise RegistryError(f"broken answer from the registry: {type(error).__name__}") from error
         except Exception as error:
-            # A failing cache backend (a locked or corrupt SQLite file) must become the same clear error page.
-            raise RegistryError(f"registry client failure: {type(error).__name__}") from error
+            # The cache backend failed (a locked or corrupt SQLite file, an unreachable Redis): ask the registry
+            # without it, as for a personal read; if that fails too, the same clear error page as any outage.
+            self._released(permit)
+            if session is self._private_session:
+                raise RegistryError(f"registry client failure: {type(error).__name__}") from error
+            logger.warning("registry cache unavailable (%s): asking the registry without it", type(error).__name__)
+            return self._send(self._private_session, url, query, headers)
+        if getattr(response, "from_cache", False) and not getattr(response, "revalidated", False):
+            self._released(permit)  # a fresh copy: the registry was not asked
+        else:
+            self._judge(permit, response.status_code)
+        return response
+
+    def _admit(self) -> Permit | None:
+        """Ask the breaker whether a call may go out; raise RegistryCircuitOpen while it is open."""
+        return self.breaker.admit(self.worst_case_seconds) if self.breaker is not None else None
+
+    def _judge(self, permit: Permit | None, status: int | None) -> None:
+        """Tell the breaker how a call ended: no answer (None) or a 5xx is a failure, any other answer a success."""
+        if self.breaker is None or permit is None:
+            return
+        if status is None or status >= 500:
+            self.breaker.failed(permit)
+        else:
+            self.breaker.succeeded(permit)
+
+    def _failed(self, permit: Permit | None) -> None:
+        self._judge(permit, None)
+
+    def _released(self, permit: Permit | None) -> None:
+        if self.breaker is not None and permit is not None:
+            self.breaker.released(permit)
 
     def _send_uncached(
         self,
@@ -291,8 +336,36 @@ class RegistryClient:
 
         Failures of the registry (connection errors, timeouts, 502/503/504) are retried at most `retries` times;
         a 409 to a `keyed` POST (the same key still being processed) is asked again after its Retry-After. No
-        retry starts unless a whole attempt still fits into `worst_case_seconds` from the first one.
+        retry starts unless a whole attempt still fits into `worst_case_seconds` from the first one. The breaker
+        admits the call once and learns from its last answer.
         """
+        permit = self._admit()
+        try:
+            response = self._send_with_retries(
+                method, path, url, query, headers, data, retryable=retryable, keyed=keyed
+            )
+        except RegistryError:
+            self._failed(permit)  # unreachable, too slow or a broken answer, after every retry allowed
+            raise
+        except BaseException:
+            self._released(permit)
+            raise
+        self._judge(permit, response.status_code)
+        return response
+
+    def _send_with_retries(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        query: Mapping[str, str | int],
+        headers: dict[str, str],
+        data: bytes | None,
+        *,
+        retryable: bool,
+        keyed: bool,
+    ) -> requests.Response:
+        """Send and retry as `_send_uncached` describes, without the breaker."""
         connect, read = self.timeout
         deadline = time.monotonic() + self.worst_case_seconds
         failures = 0
@@ -356,10 +429,15 @@ class RegistryClient:
                 raise ValueError(f"Content-Type {content_type!r}")
             data = json.loads(response.content)
         except ValueError as error:
-            if cached:
-                self._forget(response.request)
+            if cached and getattr(response, "from_cache", False):
+                self._forget(response.request)  # a broken copy; a broken new answer was never stored
             raise RegistryError(f"malformed JSON from the registry: {clean_detail(str(error))}", status=200) from error
-        if getattr(response, "from_cache", False) and getattr(response, "is_expired", False):
+        # A copy the registry has just confirmed (304) is current, even if its max-age of 0 makes it "expired" at once.
+        if (
+            getattr(response, "from_cache", False)
+            and getattr(response, "is_expired", False)
+            and not getattr(response, "revalidated", False)
+        ):
             _served_stale.set(True)
         return data
 
@@ -414,6 +492,31 @@ def _backoff(failures: int) -> float:
     """Return the wait before retry number `failures` (1, 2, ...): exponential with jitter, at most BACKOFF_MAX."""
     jitter = random.random() * BACKOFF_JITTER  # noqa: S311  # spreading retries out, not a secret
     return min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (failures - 1) + jitter)
+
+
+def _store_only_readable(cache: BaseCache) -> None:
+    """Make `cache` skip 200 answers that are not readable JSON, keeping the copy it has of the same request."""
+    save = cache.save_response
+
+    def save_readable(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code == 200 and not _readable_json(response):
+            logger.warning("registry GET %s: unreadable answer not cached", urlsplit(response.url).path)
+            return
+        save(response, *args, **kwargs)
+
+    cache.save_response = save_readable  # type: ignore[method-assign]
+
+
+def _readable_json(response: requests.Response) -> bool:
+    """Return True if `response` is JSON, by its Content-Type, and its whole body parses."""
+    content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
+    if not _JSON_MEDIA_TYPE.fullmatch(content_type):
+        return False
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return False
+    return True
 
 
 def _timed_out(error: requests.RequestException) -> bool:

@@ -1,8 +1,8 @@
 """The registry client's HTTP cache: where answers are kept, which may be kept, and how GETs are retried.
 
 requests-cache stores the answers; this module chooses its backend (a bounded in-memory LRU for tests and single
-processes, or a SQLite file that gunicorn workers share), refuses to store anything personal, and sets urllib3's
-retry policy for the cached GETs.
+processes, a SQLite file that gunicorn workers share, or Redis for several portal instances), refuses to store
+anything personal, and sets urllib3's retry policy for the cached GETs.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 
 import requests
 from requests_cache.backends.base import BaseCache, DictStorage
+from requests_cache.backends.redis import RedisCache, RedisDict
 from requests_cache.backends.sqlite import SQLiteCache
 from urllib3.util.retry import Retry
 
@@ -76,6 +77,32 @@ def make_cache(
         # a short lock wait (sqlite's default is 5 s), since a busy cache only costs a fall back to the stale copy.
         return SQLiteCache(db_path=name, serializer="json", wal=True, timeout=SQLITE_LOCK_WAIT)
     raise ValueError(f"unknown cache backend {backend!r}: use 'memory', 'sqlite' or a requests-cache backend")
+
+
+class ExpiringRedisDict(RedisDict):
+    """requests-cache's Redis storage, writing with SET ... EX (redis-py deprecates the SETEX it uses)."""
+
+    def __setitem__(self, key: str, item: Any) -> None:
+        """Store `item`, forgotten `ttl_offset` seconds after it expires (at once if that is already past)."""
+        expires_delta = getattr(item, "expires_delta", None)
+        ttl = None if expires_delta is None else int(expires_delta + self.ttl_offset)
+        if ttl is not None and ttl <= 0:
+            self.connection.delete(self._bkey(key))
+            return
+        self.connection.set(self._bkey(key), self.serialize(item), ex=ttl)
+
+
+def redis_cache(connection: Any, namespace: str, stale_if_error: int) -> RedisCache:
+    """Return a requests-cache backend in Redis under `namespace`, shared by every portal instance.
+
+    JSON rather than pickle, as for SQLite: whoever can write to Redis must not be able to run code in the portal.
+    Redis forgets an entry `stale_if_error` seconds after it expires, when it could no longer be served anyway.
+    """
+    cache = RedisCache(namespace=namespace, connection=connection)
+    cache.responses = ExpiringRedisDict(
+        namespace, connection=connection, serializer="json", ttl=True, ttl_offset=max(1, stale_if_error)
+    )
+    return cache
 
 
 def retry_policy(retries: int, max_retry_after: float) -> Retry:

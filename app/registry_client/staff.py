@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .applications import form_version
 from .catalogue import API, slug
 from .personal import PersonalClient, identity_headers, resource_id
 
@@ -97,10 +98,36 @@ class StaffClient(PersonalClient):
         path = f"{_case(case_id)}/decisions"
         return self._document("POST", path, identity_token, body=body, idempotency_key=idempotency_key)
 
-    def ask_institution(self, identity_token: str, case_id: str, *, to_institution: str, text: str) -> dict[str, Any]:
-        """Ask another institution about the case's applicant (level 5); sent once."""
-        body = {"to_institution": slug(to_institution, "institution"), "text": text}
+    def ask_institution(
+        self,
+        identity_token: str,
+        case_id: str,
+        *,
+        kind: str | None = None,
+        to_institution: str | None = None,
+        text: str,
+    ) -> dict[str, Any]:
+        """Ask another institution about the case's applicant (level 5): a kind of request, or (without one) a
+        free-text question to `to_institution`; sent once."""
+        body: dict[str, Any] = {"text": text}
+        if kind is not None:
+            body["kind"] = slug(kind, "data request kind")
+        if to_institution is not None:
+            body["to_institution"] = slug(to_institution, "institution")
         return self._document("POST", f"{_case(case_id)}/data-requests", identity_token, body=body)
+
+    def case_data_requests(self, identity_token: str, case_id: str) -> dict[str, Any]:
+        """Return every request asked from the case, with its answer: items, total."""
+        return self._document("GET", f"{_case(case_id)}/data-requests", identity_token)
+
+    def list_data_request_kinds(self) -> dict[str, Any]:
+        """Return the kinds of data request (public, cached): items, total."""
+        return self.get_object(f"{API}data-request-kinds")
+
+    def get_data_request_kind(self, kind: str, version: int | None = None) -> dict[str, Any]:
+        """Return a kind of data request with its answer form: the newest version, or the given one (cached)."""
+        path = f"{API}data-request-kinds/{slug(kind, 'data request kind')}"
+        return self.get_object(path if version is None else f"{path}/versions/{form_version(version)}")
 
     def list_data_requests(
         self, identity_token: str, *, outgoing: bool = False, status: str | None = None, page: int = 1
@@ -118,10 +145,14 @@ class StaffClient(PersonalClient):
         """Return one request the employee's institution asked or was asked."""
         return self._document("GET", f"staff/data-requests/{resource_id(request_id, 'data request')}", identity_token)
 
-    def answer_data_request(self, identity_token: str, request_id: str, text: str) -> dict[str, Any]:
-        """Answer a request the employee's institution was asked (RegistryConflict if answered already)."""
+    def answer_data_request(
+        self, identity_token: str, request_id: str, *, text: str | None = None, answers: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Answer a request the employee's institution was asked: a kind's with `answers` to its answer form, a
+        free-text question with `text` (RegistryConflict if answered already)."""
         path = f"staff/data-requests/{resource_id(request_id, 'data request')}/answer"
-        return self._document("POST", path, identity_token, body={"text": text})
+        body = {"answers": dict(answers)} if answers is not None else {"text": text}
+        return self._document("POST", path, identity_token, body=body)
 
     def download_file(self, identity_token: str, case_id: str, file_id: str) -> tuple[bytes, Mapping[str, str]]:
         """Return an attachment of the case and the registry's headers (type, disposition)."""

@@ -12,6 +12,7 @@ from flask import redirect as flask_redirect
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import signed_in
@@ -78,7 +79,16 @@ def apply(lang: str, service_id: str) -> BaseResponse:
 @signed_in
 def check(lang: str, draft_id: str) -> Response | BaseResponse:
     """Read the answers back with change links, confirm the declaration, submit exactly once."""
-    draft = applications_api.get_draft(draft_id)
+    try:
+        draft = applications_api.get_draft(draft_id)
+    except NotFound:
+        # No draft: perhaps sent by an earlier "send" whose answer was lost (the registry committed, then the
+        # connection broke or the registry restarted). That send's key, still here, brings back its application.
+        sent_key = session.get(f"submit-key-{draft_id}")
+        if request.method == "POST" and (sent := applications_api.sent_before(draft_id, sent_key)) is not None:
+            session.pop(f"submit-key-{draft_id}", None)
+            return redirect_to(".application", lang=lang, application_id=sent.id)
+        raise
     definition = applications_api.form_definition(draft.service, draft.form, draft.form_version)
     answers = normalise_answers(definition, clean_answers(definition, draft.answers))
     problems = {

@@ -17,8 +17,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.access import signed_in
 from app.auth import take_stashed_form
+from app.auth.session import stash_form
 from app.delivery_points import current_point
 from app.models import applications_api, catalogue_api, files_api
+from app.registry_client.errors import RegistryError
 from app.rendering import render
 from app.views.applications import CHECK, bp, next_page, redirect_to
 from app.views.form_errors import error_items
@@ -83,10 +85,28 @@ def _store_upload(question: Any, bound: Any, lang: str) -> bool:
     return True
 
 
+def _registry_failed(error: RegistryError) -> bool:
+    """Say whether `error` is an outage (no answer, too slow, 5xx, 408, 429, a broken body), not an answer."""
+    return error.status is None or error.status in (408, 429) or not 400 <= error.status < 500
+
+
 @bp.route("/<lang>/my/drafts/<draft_id>/pages/<page_id>", methods=["GET", "POST"])
 @signed_in
 def page(lang: str, draft_id: str, page_id: str) -> Response | BaseResponse:
-    """Show one page of the form; a valid answer saves the draft and moves on (POST/redirect/GET)."""
+    """Show one page of the form; a valid answer saves the draft and moves on (POST/redirect/GET).
+
+    When the registry fails while a page is posted, what was typed is kept: stashed in the session for the next
+    GET of the page (app.auth.take_stashed_form), and, if the draft could be read, shown again at once (503).
+    """
+    try:
+        return _page(lang, draft_id, page_id)
+    except RegistryError:
+        if request.method == "POST":
+            stash_form(request.path, request.form)  # the 503 page says nothing entered has been lost
+        raise
+
+
+def _page(lang: str, draft_id: str, page_id: str) -> Response | BaseResponse:
     draft = applications_api.get_draft(draft_id)
     definition = applications_api.form_definition(draft.service, draft.form, draft.form_version)
     shown = [p.id for p in visible_pages(definition, draft.answers)]
@@ -113,7 +133,17 @@ def page(lang: str, draft_id: str, page_id: str) -> Response | BaseResponse:
             newly_shown = _shown_on_page(definition, page_id, answers) - set(form.meta.questions)
             newly_shown -= {q.id for q in definition.page(page_id).questions if not q.has_answer}
             following = page_id if newly_shown else next_page(definition, answers, page_id)
-            applications_api.save_draft(draft, answers, following)
+            try:
+                applications_api.save_draft(draft, answers, following)
+            except RegistryError as error:
+                if not _registry_failed(error):
+                    raise
+                # Not saved: the same page with what was typed, and why (and it is stashed, by page()).
+                stash_form(request.path, request.form)
+                unsaved = _render_page(lang, draft, definition, page_id, form, shown, 503, unsaved=True)
+                unsaved.headers["Retry-After"] = "60"
+                return unsaved
+            take_stashed_form(request.path)  # saved: an answer kept from an earlier failed try is out of date
             if following == CHECK:
                 return redirect_to(".check", lang=lang, draft_id=draft.id)
             return redirect_to(".page", lang=lang, draft_id=draft.id, page_id=following)
@@ -127,7 +157,15 @@ def page(lang: str, draft_id: str, page_id: str) -> Response | BaseResponse:
 
 
 def _render_page(
-    lang: str, draft: Any, definition: FormDefinition, page_id: str, form: Any, shown: list[str], status: int
+    lang: str,
+    draft: Any,
+    definition: FormDefinition,
+    page_id: str,
+    form: Any,
+    shown: list[str],
+    status: int,
+    *,
+    unsaved: bool = False,
 ) -> Response:
     service = catalogue_api.get_service(current_point, draft.service)
     answers = {**draft.answers, **form_to_answers(form)}
@@ -146,6 +184,7 @@ def _render_page(
         previous=shown[shown.index(page_id) - 1] if shown.index(page_id) > 0 else None,
         draft=draft,
         asked_field=ASKED_FIELD,
+        unsaved=unsaved,
     )
 
 

@@ -26,7 +26,7 @@ from app.access import staff
 from app.auth import take_stashed_form
 from app.auth.session import get_current_user
 from app.delivery_points import current_point
-from app.models import catalogue_api, staff_api
+from app.models import catalogue_api, data_requests_api, staff_api
 from app.models.answer_display import answer_summary
 from app.models.staff_api import TEXT_REQUIRED, WITH_STEP_FORM, Case, StaffQuery
 from app.registry_client.catalogue import slug
@@ -330,6 +330,7 @@ def case(lang: str, case_id: str) -> Response | BaseResponse:
         service=_service(found.service),
         institutions=catalogue_api.institutions(),
         summary=answer_summary(application_definition, found.answers, lang),
+        data_requests=data_requests_api.of_case(found.id, lang),
         form=form,
         step_forms=built,
         outcomes=outcomes,

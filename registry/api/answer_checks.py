@@ -104,17 +104,26 @@ def _identity_errors(definition: FormDefinition, answers: dict[str, Any], identi
 
 
 def checked_answers(
-    session: Session, definition: FormDefinition, schema: dict[str, Any], raw: dict[str, Any], identity: Identity
+    session: Session,
+    definition: FormDefinition,
+    schema: dict[str, Any],
+    raw: dict[str, Any],
+    identity: Identity | None,
 ) -> tuple[dict[str, Any], list[dict[str, str]], set[str]]:
     """Return the answers as they will be stored, every problem by JSON Pointer, and the ids of the files used.
 
     File answers are replaced by what the registry stored (name, size, type), so the checks of type and size
-    below judge the real file, not what the request said about it.
+    below judge the real file, not what the request said about it. Without an `identity` (an institution's
+    system answering a data request: forms with no files and no prefills) there are neither files nor prefills.
     """
     cleaned = clean_answers(definition, raw)
     errors = _dropped(definition, raw, cleaned)
     normalised = normalise_answers(definition, cleaned)
-    answers, file_problems, file_ids = resolve_files(session, identity.principal, definition, normalised)
+    answers, file_problems, file_ids = (
+        resolve_files(session, identity.principal, definition, normalised)
+        if identity is not None
+        else (normalised, [], set())
+    )
     errors += [{"pointer": pointer("answers", *path), "detail": key} for path, key in file_problems]
     today = datetime.now(RIGA).date()
     for path, keys in validate_answers(definition, answers, today=today).items():
@@ -132,7 +141,7 @@ def checked_answers(
             for found in _schema_errors(schema_error)
             if not any(found["pointer"] == p or found["pointer"].startswith(p + "/") for p in reported)
         ]
-    errors += _identity_errors(definition, answers, identity)
+    errors += _identity_errors(definition, answers, identity) if identity is not None else []
     # One problem per pointer is what a person can act on; the first (most specific) wins.
     unique: dict[str, dict[str, str]] = {}
     for error in errors:

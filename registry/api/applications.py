@@ -46,7 +46,7 @@ from registry.models.applications import (
     withdraw_application,
 )
 from registry.models.cases import CaseProblem, answer_information, start_case
-from registry.models.files import attach_files, get_file
+from registry.models.files import FilesTaken, attach_files, get_file
 from registry.models.forms import get_form, loaded
 from registry.models.idempotency import (
     Claim,
@@ -230,7 +230,7 @@ def _submit(identity: Identity, body: dict[str, Any], claim: Claim) -> dict[str,
                 form_version=stored.version,
                 answers=answers,
             )
-            attach_files(session, identity.principal, file_ids, application.id)
+            _attach(session, identity, file_ids, application.id)
             # A fee due before processing holds the application (awaiting_payment) and its case out of every queue
             # until the payment provider reports it paid (registry/models/payments.py, docs/processing.md).
             start_case(session, application, service, defer=await_payment(session, application, service))
@@ -314,10 +314,25 @@ def answer_information_request(application_id: str) -> Response:
     except CaseProblem as error:
         session.rollback()
         raise ApiProblem(error.status, error.detail) from None
-    attach_files(session, identity.principal, file_ids, application.id)
+    try:
+        _attach(session, identity, file_ids, application.id)
+    except ApiProblem:
+        session.rollback()
+        raise
     session.commit()
     session.expire_all()
     return private(application_document(own_application(identity, application_id)))
+
+
+def _attach(session: Any, identity: Identity, file_ids: set[str], application_id: str) -> None:
+    """Attach the files to the application, or refuse if another application took one at the same moment."""
+    try:
+        attach_files(session, identity.principal, file_ids, application_id)
+    except FilesTaken:
+        errors = [{"pointer": "#/answers", "detail": "file.missing"}]
+        raise ApiProblem(
+            422, "A file was attached to another application meanwhile; upload it again.", errors=errors
+        ) from None
 
 
 def _own_unattached_files(identity: Identity, ids: list[Any]) -> set[str]:

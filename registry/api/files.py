@@ -54,11 +54,18 @@ def upload_file() -> Response:
             422, "Name the file, with its extension, in ?name=.", errors=[{"parameter": "name", "detail": "type"}]
         )
     limit = current_app.config["MAX_FILE_BYTES"]
-    request.max_content_length = limit  # above the JSON body limit: files are the largest bodies
+    # Above the JSON body limit: files are the largest bodies. One byte more than allowed is read, because a body
+    # without Content-Length (chunked) is cut at max_content_length without an error: a longer one is refused here.
+    request.max_content_length = limit + 1
     try:
         content = request.get_data(cache=False)
     except RequestEntityTooLarge:
-        raise _problem(f"The file is larger than {limit} bytes.", "file.size", 413) from None
+        content = None
+    if content is None or len(content) > limit:
+        raise _problem(f"The file is larger than {limit} bytes.", "file.size", 413)
+    if request.content_length is not None and len(content) != request.content_length:
+        # The connection ended before the bytes Content-Length promised: never store a cut file as the whole.
+        raise _problem("The upload ended before its Content-Length.", "file.unreadable", 400)
     if not content:
         raise _problem("The file is empty.", "file.empty")
     content_type = content_type_of(content, name)

@@ -102,7 +102,17 @@ def _application_schemas() -> dict[str, Any]:
                 "decided_at": {"type": ["string", "null"], "format": "date-time"},
                 "verification_code": {
                     "type": ["string", "null"],
-                    "description": "The code printed on the result document (`GET /verify/{code}`), once decided.",
+                    "description": (
+                        "The code printed on the result document (`GET /verify/{code}`), once decided; null while "
+                        "`result_awaits_payment`."
+                    ),
+                },
+                "result_awaits_payment": {
+                    "type": "boolean",
+                    "description": (
+                        "Approved, but a fee due after the decision is unpaid: the result document (and its code) "
+                        "is issued once the payment arrives."
+                    ),
                 },
                 "decision": {"oneOf": [schema_ref("ApplicationDecision"), {"type": "null"}]},
                 "answers": _ANSWERS,

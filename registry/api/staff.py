@@ -296,7 +296,7 @@ def _decide(employee: Identity, case: Application, body: dict[str, Any], key: Cl
         if not hold_key(session, key):
             raise in_flight()
         event = decide(session, case, employee, decision)
-        notify_decision(session, case, event)  # stored with the decision; emailed only after the commit
+        notify_decision(session, case, event)  # inbox and outbox rows, committed with the decision
         payload = _event(event) | {"case": case.id}
         complete_key(session, key, 201, payload)
         session.commit()

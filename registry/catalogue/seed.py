@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from forms.loader import DefinitionError, load_definition
+from registry.catalogue.data_request_kinds import data_request_kind_problems
 from registry.catalogue.processes import process_problems
 from registry.catalogue.rules import publication_problems, reference_problems
 from registry.catalogue.schema import schema_problems
@@ -27,6 +28,7 @@ class SeedData:
     services: list[dict[str, Any]] = field(default_factory=list)
     forms: list[dict[str, Any]] = field(default_factory=list)
     processes: list[dict[str, Any]] = field(default_factory=list)
+    data_request_kinds: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -45,6 +47,7 @@ def read_seed(seed_dir: Path = SEED_DIR) -> SeedData:
         services=[_read_yaml(p) for p in sorted((seed_dir / "services").glob("*.yaml"))],
         forms=[_read_yaml(p) for p in sorted((seed_dir / "forms").glob("*.yaml"))],
         processes=[_read_yaml(p) for p in sorted((seed_dir / "processes").glob("*.yaml"))],
+        data_request_kinds=[_read_yaml(p) for p in sorted((seed_dir / "data_requests").glob("*.yaml"))],
     )
 
 
@@ -100,6 +103,7 @@ def seed_problems(data: SeedData) -> list[str]:
         ]
     problems += _form_problems(data, {s.get("id") for s in data.services})
     problems += _process_problems(data)
+    problems += data_request_kind_problems(data.data_request_kinds, known["institutions"])
     return problems
 
 

@@ -225,6 +225,8 @@ def application_document(application: Application, decision: dict[str, Any] | No
         "result": application.result,
         "decided_at": timestamp(application.decided_at) if application.decided_at is not None else None,
         "verification_code": application.verification_code,
+        # Approved, but the result document waits for a fee due after the decision (registry/models/payments.py).
+        "result_awaits_payment": application.status == "decided" and application.verification_code is None,
         "decision": decision,
         "information_request": (
             {"text": application.information_request.get("text"), "at": application.information_request.get("at")}

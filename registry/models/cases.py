@@ -20,7 +20,7 @@ from registry.catalogue.processes import Process, Step
 from registry.models.applications import RIGA, timestamp, utc_now
 from registry.models.payments import charge_after_decision
 from registry.models.processes import get_process
-from registry.models.results import issue_result
+from registry.models.results import record_decision
 from registry.models.tables import Application, ApplicationEvent, CaseEvent, Service
 
 OUTCOMES = ("approve", "refuse", "request_info", "return")
@@ -370,9 +370,9 @@ def decide(session: Session, case: Application, employee: Identity, decision: De
     session.add(event)
     session.flush()
     if applicant_status == "decided":
-        issue_result(session, case, event)  # the result document's date and public verification code
-        if decision.outcome == "approve":
-            charge_after_decision(session, case)  # fees due once approved (registry/models/payments.py)
+        # Fees due once approved (registry/models/payments.py) hold the result document back until they are paid.
+        fee = charge_after_decision(session, case) if decision.outcome == "approve" else None
+        record_decision(session, case, event, issue=fee is None)  # the date and the public verification code
     return event
 
 

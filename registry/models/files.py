@@ -38,6 +38,9 @@ MAX_NAME_LENGTH: Final = 120
 SNIFF_BYTES: Final = 64 * 1024
 # Characters a file name never keeps: path separators, controls, and what Windows or a shell treat specially.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*;]')
+# Nor invisible ones: other controls (U+0085), format characters such as the bidirectional overrides (U+202E makes
+# "rekins\u202Efdp.exe" look like "rekinsexe.pdf") and zero-width marks, and line or paragraph separators.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -54,7 +57,8 @@ def safe_name(raw: str) -> str | None:
     characters, without leading dots (no hidden files), at most MAX_NAME_LENGTH characters with the extension kept.
     """
     last = re.split(r"[/\\]", raw)[-1]
-    name = _SPACES.sub(" ", _UNSAFE.sub("", unicodedata.normalize("NFC", last))).strip().lstrip(".").strip()
+    visible = "".join(c for c in unicodedata.normalize("NFC", last) if unicodedata.category(c) not in _INVISIBLE)
+    name = _SPACES.sub(" ", _UNSAFE.sub("", visible)).strip().lstrip(".").strip()
     ext = extension(name)
     if not name or not ext:
         return None
@@ -159,11 +163,21 @@ def resolve_files(
     return answers, problems, ids
 
 
+class FilesTaken(Exception):
+    """Some of the files were taken by another application at the same moment."""
+
+
 def attach_files(session: Session, principal: str, file_ids: set[str], application_id: str) -> None:
-    """Make the files part of a submitted application (in the caller's transaction)."""
+    """Make the files part of a submitted application (in the caller's transaction).
+
+    Guarded: a file another application took meanwhile (two submissions at once) is not taken again; the caller
+    then refuses the submission (`FilesTaken`), so no file ever belongs to two applications.
+    """
     if file_ids:
-        session.execute(
+        taken = session.execute(
             update(StoredFile)
-            .where(StoredFile.id.in_(file_ids), StoredFile.principal == principal)
+            .where(StoredFile.id.in_(file_ids), StoredFile.principal == principal, StoredFile.application_id.is_(None))
             .values(application_id=application_id)
-        )
+        ).rowcount  # type: ignore[attr-defined]
+        if taken != len(file_ids):
+            raise FilesTaken(sorted(file_ids))

@@ -118,7 +118,9 @@ def claim_key(session: Session, principal: str, key: str, body_fingerprint: str)
 def hold_key(session: Session, claim: Claim) -> bool:
     """Check, inside the work's transaction, that this request still holds the key (and lock its row).
 
-    On SQLite this first write also takes the database's write lock, so the rest of the transaction runs alone.
+    On SQLite this first write also takes the database's write lock, so the rest of the transaction runs alone. On
+    PostgreSQL it locks only the key's row (a takeover of the claim waits for this transaction); the work itself does
+    not rely on running alone: its changes are compare-and-set updates and unique constraints.
     """
     result = session.execute(
         update(IdempotencyKey)

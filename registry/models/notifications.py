@@ -3,7 +3,8 @@
 A decision on a step makes at most one message: the application decided (approved or refused), more information
 requested, or the case passed on to another institution's step. Returning a case to an earlier step, or a step that
 stays within the same institution, is the institutions' own business and tells the applicant nothing new. The
-message is stored in the inbox with the decision (the caller commits both); the other channels get it after commit.
+message is stored in the inbox, and queued in the outbox for every other channel that reaches the applicant, in the
+session of the decision: the caller commits all of it together, and the outbox worker sends it (registry.notify).
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.models.applications import timestamp
 from registry.models.cases import process_of
 from registry.models.forms import get_form, loaded
 from registry.models.messages import create_message
+from registry.models.outbox import enqueue
+from registry.models.payments import PAYABLE, amount_text
 from registry.models.reference import get_institution
-from registry.models.tables import Application, CaseEvent, Message
-from registry.notify import Notification, Recipient, send_after_commit
+from registry.models.tables import Application, CaseEvent, Message, Payment
+from registry.notify import Notification, Recipient, app_notifiers
+from registry.notify.worker import wake_after_commit
 
 LANGS = ("lv", "en")
 # Where seeded application forms ask for an email address; any other question of type `email` counts too.
@@ -38,6 +44,19 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "process your application; you can follow it in My applications.",
         ),
     },
+    # A fee due after the decision has arrived: the result document is issued now.
+    "payment_result": {
+        "lv": (
+            "Maksājums par pieteikumu {reference} saņemts",
+            "Esam saņēmuši {amount} EUR par pakalpojumu “{service}” (pieteikums {reference}). Rezultāta dokuments "
+            "ar pārbaudes kodu ir pieejams sadaļā Mani pieteikumi.",
+        ),
+        "en": (
+            "Payment for application {reference} received",
+            "We have received EUR {amount} for “{service}” (application {reference}). The result document, with "
+            "its verification code, is ready in My applications.",
+        ),
+    },
     # kind or result -> language -> (subject, body); {reference}, {service}, {institution}, {text} are filled in.
     "approved": {
         "lv": (
@@ -51,6 +70,23 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             'Your application {reference} for "{service}" has been decided: it has been approved.\n'
             "Decided by: {institution}.\n\n"
             "You can read the decision under My applications.",
+        ),
+    },
+    # Approved, with a fee due after the decision ({amount}): the result document waits for it.
+    "approved_fee": {
+        "lv": (
+            "Pieņemts lēmums par pieteikumu {reference}",
+            "Jūsu pieteikums {reference} „{service}” ir izskatīts, un ir pieņemts lēmums to apmierināt.\n"
+            "Lēmumu pieņēma: {institution}.\n\n"
+            "Lai saņemtu rezultāta dokumentu, samaksājiet {amount} EUR sadaļā Mani pieteikumi. Dokumentu "
+            "izsniegs, tiklīdz maksājums būs saņemts.",
+        ),
+        "en": (
+            "Your application {reference} has been decided",
+            'Your application {reference} for "{service}" has been decided: it has been approved.\n'
+            "Decided by: {institution}.\n\n"
+            "To receive the result document, pay EUR {amount} in My applications. It is issued as soon as the "
+            "payment arrives.",
         ),
     },
     "refused": {
@@ -145,26 +181,38 @@ def _what_to_say(session: Session, case: Application, event: CaseEvent) -> tuple
 
 
 def notify_decision(session: Session, case: Application, event: CaseEvent) -> Message | None:
-    """Tell the applicant about a decision on their case: store the message, send it after commit; or do nothing."""
+    """Tell the applicant about a decision on their case: store and queue the message (the caller commits); or not."""
     said = _what_to_say(session, case, event)
     if said is None:
         return None
     kind, key, institution = said
     names = _institution_names(session, institution)
+    owed = sum(
+        p.amount_cents
+        for p in session.scalars(select(Payment).where(Payment.application_id == case.id, Payment.status.in_(PAYABLE)))
+    )
+    if key == "approved" and owed:
+        key = "approved_fee"  # charged by the decision (registry/models/payments.py `charge_after_decision`)
     return _tell(
-        session, case, kind, key, lambda lang: {"institution": names[lang], "text": (event.text or "").strip()}
+        session,
+        case,
+        kind,
+        key,
+        lambda lang: {"institution": names[lang], "text": (event.text or "").strip(), "amount": amount_text(owed)},
     )
 
 
 def notify_payment(session: Session, case: Application, amount: str) -> Message:
-    """Tell the applicant their fee has arrived (the case goes to the institution now)."""
-    return _tell(session, case, "payment", "payment", lambda lang: {"amount": amount})
+    """Tell the applicant their fee has arrived: the case goes to the institution now, or, for a fee due after the
+    decision, the result document is issued."""
+    key = "payment_result" if case.status == "decided" else "payment"
+    return _tell(session, case, "payment", key, lambda lang: {"amount": amount})
 
 
 def _tell(
     session: Session, case: Application, kind: str, key: str, values_for: Callable[[str], dict[str, str]]
 ) -> Message:
-    """Store a message about a case in lv and en from the texts of `key`, and send it after the commit."""
+    """Store a message about a case in lv and en from the texts of `key`, and queue it for the other channels."""
     title = case.service.document.get("title")
     subject: dict[str, str] = {}
     body: dict[str, str] = {}
@@ -186,5 +234,6 @@ def _tell(
         at=timestamp(message.at),
     )
     recipient = Recipient(principal=case.principal, name=case.applicant_name, email=applicant_email(session, case))
-    send_after_commit(session, notification, recipient)
+    if enqueue(session, notification, recipient, app_notifiers(current_app)):
+        wake_after_commit(session)
     return message

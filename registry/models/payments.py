@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from forms import model
 from forms.conditions import is_visible
 from registry.models.applications import new_id, timestamp, utc_now
+from registry.models.results import issue_result
 from registry.models.tables import Application, ApplicationEvent, Institution, Payment, Service
 
 WHEN = ("before_processing", "after_decision")
@@ -151,8 +152,8 @@ def await_payment(session: Session, application: Application, service: Service) 
 def charge_after_decision(session: Session, application: Application) -> Payment | None:
     """Add the pending payment of the fees due once the application is approved, if any (the caller commits).
 
-    TODO (docs/processing.md, Payments): the result document should be released only once this is paid; for now
-    the payment is created and shown, and paying it changes nothing else.
+    While it is unpaid the result document is held back: the decision is recorded without a verification code
+    (registry/models/results.py `record_decision`), and paying issues it (`apply_result`).
     """
     due = amount_due(application.service.document, application.answers, "after_decision")
     return create_payment(session, application, due) if due is not None else None
@@ -268,14 +269,16 @@ def apply_result(session: Session, payment_id: str, status: str, provider_refere
 
 
 def _release(session: Session, application_id: str, now: datetime) -> None:
-    """A paid application that was waiting for its fee is submitted now and its case starts."""
+    """A paid application that was waiting for its fee is submitted now and its case starts; a decided one whose
+    fees are all paid gets its result document."""
     released = session.execute(
         update(Application)
         .where(Application.id == application_id, Application.status == "awaiting_payment")
         .values(status="submitted", updated_at=now)
     ).rowcount  # type: ignore[attr-defined]
-    if released != 1:
-        return  # withdrawn meanwhile, or a fee due after the decision: nothing waits for it
+    if released != 1:  # not waiting to be processed: withdrawn meanwhile, or a fee due after the decision
+        _issue_when_settled(session, application_id)
+        return
     application = session.get(Application, application_id)
     assert application is not None  # noqa: S101 - just updated
     session.refresh(application)
@@ -283,3 +286,15 @@ def _release(session: Session, application_id: str, now: datetime) -> None:
     from registry.models.cases import start_case  # here: cases charges fees after the decision through this module
 
     start_case(session, application, application.service, begins=now)
+
+
+def _issue_when_settled(session: Session, application_id: str) -> None:
+    """Issue the result document of an approved application once nothing it owes is unpaid."""
+    application = session.get(Application, application_id)
+    if application is None or application.status != "decided" or application.verification_code is not None:
+        return
+    unpaid = session.scalar(
+        select(Payment.id).where(Payment.application_id == application_id, Payment.status.in_(PAYABLE)).limit(1)
+    )
+    if unpaid is None:
+        issue_result(session, application)

@@ -56,11 +56,26 @@ def canonical_code(typed: object) -> str | None:
     return grouped(characters) if all(c in ALPHABET for c in characters) else None
 
 
-def issue_result(session: Session, case: Application, event: CaseEvent) -> str:
-    """Mark the case decided at the decision's time and give its result document a unique code (caller commits).
+def record_decision(session: Session, case: Application, event: CaseEvent, *, issue: bool = True) -> str | None:
+    """Mark the case decided at the decision's time and, unless a fee holds it back, issue its result document.
+
+    `issue=False` is for an approval whose fee is due after the decision (registry/models/payments.py): the
+    decision is known, but the result document, and so its verification code, exists only once the fee is paid
+    (`issue_result`). The caller commits. Returns the code, or None while the result is held back.
+    """
+    session.execute(
+        update(Application)
+        .where(Application.id == case.id, Application.decided_at.is_(None))
+        .values(decided_at=event.at)
+    )
+    return issue_result(session, case) if issue else None
+
+
+def issue_result(session: Session, case: Application) -> str:
+    """Give a decided case's result document a unique code (the caller commits); a case that has one keeps it.
 
     A code already taken (never seen in practice: 32**12 codes) is drawn again; the unique constraint on the column
-    stays the last guard. A case that already has a code keeps it.
+    stays the last guard.
     """
     if case.verification_code is not None:
         return case.verification_code
@@ -73,7 +88,7 @@ def issue_result(session: Session, case: Application, event: CaseEvent) -> str:
     session.execute(
         update(Application)
         .where(Application.id == case.id, Application.verification_code.is_(None))
-        .values(decided_at=event.at, verification_code=code)
+        .values(verification_code=code)
     )
     return code
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from registry.catalogue.seed import SeedData
+from registry.models.data_request_kinds import save_kind
 from registry.models.forms import save_form
 from registry.models.processes import save_process
 from registry.models.reference import save_institution, save_life_event, save_municipality
@@ -27,3 +28,5 @@ def load_seed(session: Session, data: SeedData) -> None:
         save_form(session, rows[form["service"]], form)
     for process in data.processes:
         save_process(session, rows[process["service"]], process)
+    for kind in data.data_request_kinds:
+        save_kind(session, kind)

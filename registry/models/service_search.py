@@ -5,19 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select, text
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from registry.models.tables import Service, ServiceAudience, ServiceDocument, ServiceInstitution, ServiceLifeEvent
-from registry.search.documents import (
-    BODY_WEIGHT,
-    FACETS_WEIGHT,
-    KEYWORDS_WEIGHT,
-    TEXT_COLUMNS,
-    TITLE_WEIGHT,
-    facet_filter,
-)
-from registry.search.text import match_expression
+from registry.search.documents import FacetFilter, facet_terms
+from registry.search.index import Match, SearchIndex, search_index
+from registry.search.text import query_words
 
 
 @dataclass(frozen=True)
@@ -74,52 +68,40 @@ def _filtered(query: ServiceQuery) -> Select[Any]:
 # linear in the matches. Beyond it, orders that the index can produce without looking at every match are used.
 EXACT_ORDER_LIMIT = 5000
 
-_BY_RELEVANCE = f"bm25(service_fts, {TITLE_WEIGHT}, {KEYWORDS_WEIGHT}, {BODY_WEIGHT}, {FACETS_WEIGHT}), rowid"
 
-
-def _fts_count(session: Session, expression: str) -> int:
-    return session.scalar(text("SELECT count(*) FROM service_fts WHERE service_fts MATCH :m"), {"m": expression}) or 0
-
-
-def _fts_page(session: Session, expression: str, order: str, limit: int, offset: int) -> list[int]:
-    # `order` is one of the constant ORDER BY clauses of this module, never user input.
-    sql = f"SELECT rowid FROM service_fts WHERE service_fts MATCH :m ORDER BY {order} LIMIT :limit OFFSET :offset"  # noqa: S608
-    return list(session.scalars(text(sql), {"m": expression, "limit": limit, "offset": offset}))
-
-
-def _search_page(session: Session, words: str, facets: str | None, query: ServiceQuery) -> ServicePage:
+def _search_page(
+    session: Session, index: SearchIndex, words: tuple[str, ...], facets: FacetFilter | None, query: ServiceQuery
+) -> ServicePage:
     """Search: bm25 order when the matches are few enough, else title matches first, then the rest."""
-    in_text = f"{TEXT_COLUMNS} : ({words})"
-    expression = in_text if facets is None else f"{in_text} AND {facets}"
-    total = _fts_count(session, expression)
+    everywhere = Match(words, facets)
+    total = index.count(session, everywhere)
     offset = (query.page - 1) * query.per_page
     if total <= EXACT_ORDER_LIMIT:
-        pks = _fts_page(session, expression, _BY_RELEVANCE, query.per_page, offset)
+        pks = index.page(session, everywhere, "relevance", query.per_page, offset)
         return ServicePage(_items(session, pks), total)
     # Too many to score one by one: services with every word in the title come first (as bm25 would put them),
     # each tier in publication order, which the index yields without scoring every match.
-    in_title = "{title} : (" + words + ")" + ("" if facets is None else f" AND {facets}")
-    rest = f"({expression}) NOT {{title}} : ({words})"
-    pks = _fts_page(session, in_title, "rowid", query.per_page, offset)
+    in_title = Match(words, facets, scope="title")
+    rest = Match(words, facets, scope="text_not_title")
+    pks = index.page(session, in_title, "pk", query.per_page, offset)
     if len(pks) < query.per_page:
         # The title tier ends on this page (or before it): the rest continues where the title tier stopped.
-        title_total = offset + len(pks) if pks or offset == 0 else _fts_count(session, in_title)
+        title_total = offset + len(pks) if pks or offset == 0 else index.count(session, in_title)
         rest_offset = max(0, offset - title_total)
-        pks += _fts_page(session, rest, "rowid", query.per_page - len(pks), rest_offset)
+        pks += index.page(session, rest, "pk", query.per_page - len(pks), rest_offset)
     return ServicePage(_items(session, pks), total)
 
 
-def _listing_page(session: Session, facets: str | None, query: ServiceQuery) -> ServicePage:
+def _listing_page(session: Session, index: SearchIndex, facets: FacetFilter | None, query: ServiceQuery) -> ServicePage:
     """List by Latvian title: few matches are sorted directly, many are read in title order from the index."""
     offset = (query.page - 1) * query.per_page
     if facets is None:
         total = session.scalar(select(func.count(Service.pk)).where(Service.status == "published")) or 0
         stmt = select(Service.pk).where(Service.status == "published")
     else:
-        total = _fts_count(session, facets)
+        total = index.count(session, Match(facets=facets))
         if total <= EXACT_ORDER_LIMIT:
-            matching = text("SELECT rowid FROM service_fts WHERE service_fts MATCH :m").bindparams(m=facets)
-            stmt = select(Service.pk).where(Service.pk.in_(matching))
+            stmt = select(Service.pk).where(Service.pk.in_(index.matching(Match(facets=facets))))
         else:
             # Dense filters: walking the title index and testing each row fills a page after a few rows.
             stmt = _filtered(query)
@@ -139,8 +121,13 @@ def _items(session: Session, pks: list[int]) -> list[dict[str, Any]]:
 
 
 def find_services(session: Session, query: ServiceQuery) -> ServicePage:
-    """Return published services matching `query`: by relevance when words are given, else by Latvian title."""
-    facets = facet_filter(
+    """Return published services matching `query`: by relevance when words are given, else by Latvian title.
+
+    The full-text index is the database's own (FTS5 on SQLite, tsvector on PostgreSQL: registry/search/index.py);
+    both answer the same query with the same services in the same order.
+    """
+    index = search_index(session)
+    facets = facet_terms(
         audience=query.audience,
         level=query.level,
         institution=query.institution,
@@ -148,8 +135,8 @@ def find_services(session: Session, query: ServiceQuery) -> ServicePage:
         life_event=query.life_event,
     )
     if not query.q:
-        return _listing_page(session, facets, query)
-    words = match_expression(query.q)
-    if words is None:
+        return _listing_page(session, index, facets, query)
+    words = query_words(query.q)
+    if not words:
         return ServicePage(items=[], total=0)
-    return _search_page(session, words, facets, query)
+    return _search_page(session, index, tuple(words), facets, query)

@@ -359,3 +359,56 @@ class DataRequest(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The kind of question (registry/seed/data_requests) and the version of its answer form the request was asked
+    # with; both None for a free-text question. `answers` are the answer form's answers (`answer` stays None then).
+    kind: Mapped[str | None] = mapped_column(String(80))
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DataRequestKind(Base):
+    """One version of a kind of data request with its answer form; never changed, since requests refer to it."""
+
+    __tablename__ = "data_request_kinds"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answers_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Outbox(Base):
+    """A notification still to be sent, or sent, through a channel other than the inbox (registry.models.outbox).
+
+    Written in the transaction of the change it tells about; a worker claims it, sends it and records the outcome.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The notifier that sends it: email | e-adrese | ...
+    channel: Mapped[str] = mapped_column(String(30))
+    # pending | sending (claimed by a worker until next_attempt_at) | sent | failed
+    status: Mapped[str] = mapped_column(String(20))
+    # The inbox message it repeats, and what it is about.
+    message_id: Mapped[str] = mapped_column(String(32))
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    reference: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    # The recipient: whose message it is, their name, and the email address they gave (if any).
+    principal: Mapped[str] = mapped_column(String(20))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    # The texts as the inbox has them, {lv, en}.
+    subject: Mapped[dict[str, str]] = mapped_column(JSON)
+    body: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The token of the worker that holds the row while it is `sending`.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The type of the last failure (and an SMTP code): never its text, which can quote the address.
+    last_error: Mapped[str | None] = mapped_column(String(200))

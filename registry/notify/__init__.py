@@ -1,12 +1,15 @@
 """Telling applicants what happened to their applications: the inbox, email, and later the official e-address.
 
-A message is first stored in the applicant's inbox (`registry.models.messages`) in the same transaction as the
-change it tells about, so the portal's "Paziņojumi" never misses one and never shows one for a change that was
-rolled back. The other channels are *notifiers*, chosen by `REGISTRY_NOTIFIERS` (docs/registry.md, Notifications):
-each gets the message and its recipient only **after** that transaction has committed, and a channel that fails is
-logged and skipped: sending can never undo or break a decision.
+A message is stored in the applicant's inbox (`registry.models.messages`) in the same transaction as the change it
+tells about, and so is one **outbox** row (`registry.models.outbox`) for every other channel that reaches the
+applicant: a decision and what is to be sent about it are committed together or not at all. A worker
+(`registry.notify.worker`: a thread in each registry process, or `flask --app registry send-notifications --loop`)
+then hands each due row to its channel, a *notifier*, marks it sent, and retries a failure later with backoff. A
+mail server that is slow or down therefore never holds or breaks a decision, and loses nothing
+(docs/registry.md, Notifications).
 
-A new channel (e-adrese) is a class with `name` and `send(message, recipient)`, registered with `register_notifier`.
+A new channel (e-adrese) is a class with `name`, `reaches(recipient)` and `send(message, recipient)`, registered
+with `register_notifier`.
 """
 
 from __future__ import annotations
@@ -16,19 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import Flask
 
 log = logging.getLogger(__name__)
-
-_PENDING = "pending_notifications"
-_LISTENING = "notifications_listening"
 
 
 @dataclass(frozen=True)
 class Notification:
-    """What the applicant is told: plain data, so it can be sent after the session's transaction has ended."""
+    """What the applicant is told: plain data, as the outbox keeps it until it is sent."""
 
     id: str
     application_id: str | None
@@ -48,13 +46,23 @@ class Recipient:
     email: str | None = None
 
 
+class PermanentFailure(Exception):
+    """Raised by a notifier when trying again cannot help (the mail server refused the address for good).
+
+    Its text is stored and logged: it must not contain the address or any other personal data.
+    """
+
+
 class Notifier(Protocol):
-    """A channel that delivers a stored message to its recipient; it raises on failure (the caller logs it)."""
+    """A channel that delivers a stored message to its recipient."""
 
     name: str
 
+    def reaches(self, recipient: Recipient) -> bool:
+        """Return whether there is anything to send to this recipient (False: no outbox row is written)."""
+
     def send(self, message: Notification, recipient: Recipient) -> None:
-        """Deliver the message, or do nothing when the recipient cannot be reached this way."""
+        """Deliver the message; raise on failure (`PermanentFailure` when a retry cannot help)."""
 
 
 class InboxNotifier:
@@ -69,6 +77,10 @@ class InboxNotifier:
     def from_config(cls, _config: Mapping[str, Any]) -> InboxNotifier:
         """Return the inbox notifier (it has no settings)."""
         return cls()
+
+    def reaches(self, _recipient: Recipient) -> bool:
+        """Return False: the inbox row was written in the decision's transaction, nothing is queued for it."""
+        return False
 
     def send(self, message: Notification, recipient: Recipient) -> None:
         """Do nothing: the inbox row was written in the decision's transaction."""
@@ -105,50 +117,32 @@ def configured_notifiers(config: Mapping[str, Any]) -> list[Notifier]:
     return found
 
 
-def _app_notifiers() -> list[Notifier]:
-    notifiers: list[Notifier] | None = current_app.extensions.get("registry_notifiers")
+def app_notifiers(app: Flask) -> list[Notifier]:
+    """Return the app's configured channels, built once."""
+    notifiers: list[Notifier] | None = app.extensions.get("registry_notifiers")
     if notifiers is None:
-        notifiers = configured_notifiers(current_app.config)
-        current_app.extensions["registry_notifiers"] = notifiers
+        notifiers = configured_notifiers(app.config)
+        app.extensions["registry_notifiers"] = notifiers
     return notifiers
 
 
-def deliver(items: list[tuple[Notification, Recipient]], notifiers: list[Notifier]) -> dict[str, list[str]]:
-    """Send each message through each channel; log failures (never the address) and go on. Return what failed."""
-    failed: dict[str, list[str]] = {}
-    for message, recipient in items:
-        for notifier in notifiers:
-            try:
-                notifier.send(message, recipient)
-            except Exception as exc:  # a failing channel stops neither the others nor the request
-                # Only ids and the error's type: an SMTP error's text can carry the recipient's address.
-                log.warning("notification %s not sent by %s: %s", message.id, notifier.name, type(exc).__name__)
-                failed.setdefault(message.id, []).append(notifier.name)
-    return failed
+def delivering(notifiers: list[Notifier]) -> dict[str, Notifier]:
+    """Return the channels that have something to send (all but the inbox), by name."""
+    return {notifier.name: notifier for notifier in notifiers if not isinstance(notifier, InboxNotifier)}
 
 
-def send_after_commit(session: Session, message: Notification, recipient: Recipient) -> None:
-    """Queue the message for the configured channels once `session` commits; a rollback forgets it."""
-    pending: list[tuple[Notification, Recipient]] = session.info.setdefault(_PENDING, [])
-    pending.append((message, recipient))
-    session.info["notifiers"] = _app_notifiers()
-    if session.info.get(_LISTENING):
-        return
-    session.info[_LISTENING] = True
+def describe_failure(error: BaseException) -> str:
+    """Return what may be stored and logged about a failure: its type, an SMTP code, a `PermanentFailure`'s text.
 
-    def _committed(committed: Session) -> None:
-        items = committed.info.pop(_PENDING, [])
-        if items:
-            try:
-                deliver(items, committed.info.get("notifiers", []))
-            except Exception:  # pragma: no cover - deliver() already catches each channel's failure
-                log.exception("notifications could not be delivered")
-
-    def _rolled_back(rolled_back: Session, _transaction: Any = None) -> None:
-        rolled_back.info.pop(_PENDING, None)
-
-    event.listen(session, "after_commit", _committed)
-    event.listen(session, "after_soft_rollback", _rolled_back)
+    Never the text of any other error: an SMTP error can quote the recipient's address.
+    """
+    described = type(error).__name__
+    code = getattr(error, "smtp_code", None)
+    if isinstance(code, int):
+        described += f" {code}"
+    if isinstance(error, PermanentFailure) and str(error):
+        described += f": {error}"
+    return described[:200]
 
 
 # The channels this package ships register themselves when imported.

@@ -1,4 +1,8 @@
-"""Email: a plain-text UTF-8 message, Latvian first and then English, through an SMTP server (standard library)."""
+"""Email: a plain-text UTF-8 message, Latvian first and then English, through an SMTP server (standard library).
+
+The outbox worker calls `send` (registry.notify.worker); a failure is retried later, except a permanent refusal of
+the address (`PermanentFailure`).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
-from registry.notify import Notification, Recipient, register_notifier
+from registry.notify import Notification, PermanentFailure, Recipient, register_notifier
 
-# A slow or unreachable mail server must not hold a decision's response for long (connect and each reply).
+# A slow or unreachable mail server must not hold a worker for long (connect and each reply); the outbox's claim on a
+# message (registry.models.outbox.LEASE) is far longer than a whole conversation.
 TIMEOUT_SECONDS = 5.0
 _SEPARATOR = "—" * 20
 _FOOTER = {
@@ -74,23 +79,40 @@ class EmailNotifier:
         moment = datetime.fromisoformat(message.at.replace("Z", "+00:00"))
         email["Date"] = format_datetime(moment)
         domain = parseaddr(self.mail_from)[1].rpartition("@")[2] or "localhost"
-        email["Message-ID"] = make_msgid(idstring=message.id, domain=domain)
+        # The same for every attempt: should a message ever be sent twice (a worker stopped between sending and
+        # recording it), mail programs show it once.
+        email["Message-ID"] = f"<{message.id}@{domain}>"
         # RFC 3834: an automatic message, so auto-responders (out of office) do not answer it.
         email["Auto-Submitted"] = "auto-generated"
         email.set_content(email_text(message), charset="utf-8", cte="quoted-printable")
         return email
 
+    def reaches(self, recipient: Recipient) -> bool:
+        """Return whether the applicant gave an email address."""
+        return bool(recipient.email)
+
     def send(self, message: Notification, recipient: Recipient) -> None:
-        """Send the email, if the applicant gave an address; raise on any SMTP or network failure."""
+        """Send the email, if the applicant gave an address; raise on any SMTP or network failure.
+
+        A 5xx refusal of the address (no such mailbox) is a `PermanentFailure`: trying again cannot help. Anything
+        else (connection refused, timeouts, 4xx "try later") may pass, and is retried.
+        """
         if not recipient.email:
             return
         email = self.build(message, recipient)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(email)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as refused:
+            codes = sorted({code for code, _reply in refused.recipients.values()})
+            if codes and all(code >= 500 for code in codes):
+                # Only the codes: the refusal itself quotes the address.
+                raise PermanentFailure("address refused " + ",".join(str(code) for code in codes)) from None
+            raise
 
 
 register_notifier("email", EmailNotifier.from_config)

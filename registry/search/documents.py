@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from registry.search.text import words
@@ -48,6 +49,48 @@ def search_fields(service: dict[str, Any]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class FacetFilter:
+    """Filter values as facet tokens: a service must have every token of `all_of` and one of `any_of` (if any)."""
+
+    all_of: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
+
+    def fts5(self) -> str:
+        """Return the FTS5 expression of this filter over the facets column."""
+        terms = [f'"{token}"' for token in self.all_of]
+        if self.any_of:
+            terms.append("(" + " OR ".join(f'"{token}"' for token in self.any_of) + ")")
+        return "{facets} : (" + " AND ".join(terms) + ")"
+
+
+def facet_terms(
+    *,
+    audience: str | None = None,
+    level: int | None = None,
+    institution: str | None = None,
+    municipality: str | None = None,
+    life_event: str | None = None,
+) -> FacetFilter | None:
+    """Return the facet tokens the given filter values require, or None without filters.
+
+    Every value was validated against the known ids (slugs) before it gets here, so quoting it is enough.
+    """
+    all_of = []
+    if audience is not None:
+        all_of.append(f"a_{audience}")
+    if level is not None:
+        all_of.append(f"l_{level}")
+    if institution is not None:
+        all_of.append(f"i_{institution}")
+    if life_event is not None:
+        all_of.append(f"e_{life_event}")
+    any_of = ("s_lv", f"s_{municipality}") if municipality is not None else ()
+    if not all_of and not any_of:
+        return None
+    return FacetFilter(tuple(all_of), any_of)
+
+
 def facet_filter(
     *,
     audience: str | None = None,
@@ -56,21 +99,8 @@ def facet_filter(
     municipality: str | None = None,
     life_event: str | None = None,
 ) -> str | None:
-    """Return an FTS5 expression requiring the given filter values, or None without filters.
-
-    Every value was validated against the known ids (slugs) before it gets here, so quoting it is enough.
-    """
-    terms = []
-    if audience is not None:
-        terms.append(f'"a_{audience}"')
-    if level is not None:
-        terms.append(f'"l_{level}"')
-    if institution is not None:
-        terms.append(f'"i_{institution}"')
-    if life_event is not None:
-        terms.append(f'"e_{life_event}"')
-    if municipality is not None:
-        terms.append(f'("s_lv" OR "s_{municipality}")')
-    if not terms:
-        return None
-    return "{facets} : (" + " AND ".join(terms) + ")"
+    """Return an FTS5 expression requiring the given filter values, or None without filters."""
+    terms = facet_terms(
+        audience=audience, level=level, institution=institution, municipality=municipality, life_event=life_event
+    )
+    return None if terms is None else terms.fts5()

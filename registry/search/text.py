@@ -1,7 +1,7 @@
 """Fold text for search and turn what a person typed into a safe full-text query.
 
 Folding is done here, in Python, rather than by the database tokenizer, so the same rules hold for SQLite FTS5
-now and PostgreSQL full-text search later: people type "deklaresana" for "deklarēšana".
+and PostgreSQL full-text search: people type "deklaresana" for "deklarēšana" on either.
 """
 
 from __future__ import annotations
@@ -41,17 +41,28 @@ def stem(word: str) -> str:
     return word
 
 
-def match_expression(query: str) -> str | None:
-    """Build an FTS5 MATCH expression: every word must match as a prefix; None when nothing is searchable.
+def query_words(query: str) -> list[str]:
+    """Return the words of a query as the index matches them: folded, stemmed, each once, at most MAX_QUERY_WORDS.
 
-    Each word is quoted after folding, and folding leaves only [0-9a-z], so no FTS syntax (quotes, NEAR, *, column
-    filters) can come from the person's text.
+    Every word is matched as a prefix of an indexed word, and every word must match. Folding leaves only [0-9a-z],
+    so no query syntax of any database (quotes, NEAR, *, &, :, column filters) can come from the person's text.
     """
     unique: list[str] = []
     for word in words(query):
         stemmed = stem(word[:MAX_WORD_LENGTH])
         if stemmed not in unique:
             unique.append(stemmed)
+    return unique[:MAX_QUERY_WORDS]
+
+
+def match_expression(query: str) -> str | None:
+    """Build an FTS5 MATCH expression: every word must match as a prefix; None when nothing is searchable."""
+    unique = query_words(query)
     if not unique:
         return None
-    return " ".join(f'"{w}"*' for w in unique[:MAX_QUERY_WORDS])
+    return fts5_words(unique)
+
+
+def fts5_words(words: list[str] | tuple[str, ...]) -> str:
+    """Quote query words (already folded, so [0-9a-z] only) as FTS5 prefix phrases."""
+    return " ".join(f'"{w}"*' for w in words)

@@ -268,6 +268,7 @@ def test_a_click_that_leaves_a_field_is_not_lost_when_the_fields_error_goes(
     save_and_continue(page)
     error = page.locator("#notification_email-error")
     expect(error).to_be_visible()
+    page.wait_for_load_state("load")  # the page's scripts run (under load they can lag behind the first paint)
     url = mark_document(page)
 
     email.fill("elina@example.lv")

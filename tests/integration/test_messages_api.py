@@ -1,12 +1,15 @@
 """The applicant's inbox and email against a real registry: a decision makes a message for the applicant only, in
-lv and en; the email reaches a real local SMTP server (aiosmtpd); a mail server that is down breaks nothing."""
+lv and en; the email goes through the outbox, committed with the decision, and reaches a real local SMTP server
+(aiosmtpd) from the registry's delivery threads, once; a mail server that is down breaks nothing and gets the email
+once it is back."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,13 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
+from registry import create_app
 from registry.config import TestConfig
+from registry.db import make_engine
+from registry.models.tables import Application, Message, Outbox
 from tests.fixtures.applications import fresh_person, who
 from tests.fixtures.registry_server import RegistryProcess, free_port, start_registry
 from tests.integration.test_cases_api import (
@@ -150,7 +158,7 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int) -> list[Envelope]:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while len(self.envelopes) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.envelopes
@@ -175,22 +183,49 @@ def _mail_env(port: int) -> dict[str, str]:
         "REGISTRY_SMTP_HOST": "127.0.0.1",
         "REGISTRY_SMTP_PORT": str(port),
         "REGISTRY_MAIL_FROM": MAIL_FROM,
+        # Each gunicorn worker's delivery thread looks often and retries soon, so tests wait little.
+        "REGISTRY_OUTBOX_INTERVAL_SECONDS": "0.1",
+        "REGISTRY_OUTBOX_RETRY_SECONDS": "0.2",
     }
 
 
-@pytest.fixture(scope="module")
-def mail_api(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Mailbox, int]) -> Iterator[str]:
-    """A registry that sends email to the local SMTP server."""
-    for registry in start_registry(tmp_path_factory.mktemp("mail-registry"), env=_mail_env(mailbox[1])):
-        yield f"{registry.url}/api/v1"
+def poll(condition: Callable[[], bool], seconds: float = 15) -> bool:
+    """Wait until `condition()` holds, up to `seconds`; return whether it did."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def outbox_of(database_url: str, application_id: str) -> list[Outbox]:
+    engine = make_engine(database_url)
+    try:
+        with DbSession(engine) as session:
+            return list(session.scalars(select(Outbox).where(Outbox.application_id == application_id)))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def mail_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RegistryProcess, Path]]:
-    """A registry whose SMTP server is down (nothing listens on its port), and its log."""
+def mail_registry(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Mailbox, int]) -> Iterator[RegistryProcess]:
+    """A registry (two gunicorn workers, each with its delivery thread) that sends email to the local SMTP server."""
+    yield from start_registry(tmp_path_factory.mktemp("mail-registry"), env=_mail_env(mailbox[1]))
+
+
+@pytest.fixture(scope="module")
+def mail_api(mail_registry: RegistryProcess) -> str:
+    return f"{mail_registry.url}/api/v1"
+
+
+@pytest.fixture(scope="module")
+def mail_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RegistryProcess, Path, int]]:
+    """A registry whose SMTP server is down (nothing listens on its port yet), its log and that port."""
     tmp = tmp_path_factory.mktemp("mail-down-registry")
-    for registry in start_registry(tmp, env=_mail_env(free_port())):
-        yield registry, tmp / "gunicorn.log"
+    port = free_port()
+    for registry in start_registry(tmp, env=_mail_env(port)):
+        yield registry, tmp / "gunicorn.log", port
 
 
 def test_the_applicant_gets_the_message_by_email_in_latvian_and_english(
@@ -224,16 +259,123 @@ def test_the_applicant_gets_the_message_by_email_in_latvian_and_english(
     assert listed["unread"] == 1 and "Lūdzu, iesniedziet CV." in listed["items"][0]["body"]["lv"]
 
 
-def test_a_mail_server_that_is_down_does_not_break_the_decision(mail_down: tuple[RegistryProcess, Path]) -> None:
-    registry, log = mail_down
+def test_a_mail_server_that_is_down_does_not_break_the_decision_and_gets_the_email_once_it_is_back(
+    mail_down: tuple[RegistryProcess, Path, int],
+) -> None:
+    registry, log, port = mail_down
     api = f"{registry.url}/api/v1"
     case_id, person = new_case(api)
-    address = mine(api, person, case_id)["answers"]["contact_email"]
+    application = mine(api, person, case_id)
+    address = application["answers"]["contact_email"]
     approved = approve_first_step(api, case_id)
     assert approved.status_code == 201, approved.text
     assert mine(api, person, case_id)["status"] == "in_progress"
     assert requests.get(f"{api}/staff/cases/{case_id}", headers=who(NVA_WORKER), timeout=10).status_code == 200
-    assert [m["kind"] for m in inbox(api, person)["items"]] == ["step"]
+    assert [m["kind"] for m in inbox(api, person)["items"]] == ["step"]  # the inbox has it at once
+
+    # The delivery thread tried, failed, and keeps the email for a later attempt.
+    assert poll(lambda: "not sent by email: ConnectionRefusedError (attempt 2 of 12" in log.read_text())
+    [row] = outbox_of(registry.database_url, case_id)
+    assert row.status in ("pending", "sending") and row.attempts >= 2 and row.sent_at is None
     logged = log.read_text()
-    assert "not sent by email: ConnectionRefusedError" in logged
     assert address not in logged and person["sub"] not in logged
+
+    received = Mailbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        [envelope] = received.wait_for(1)
+        assert envelope.rcpt_tos == [address]
+        assert application["reference"] in (envelope.original_content or b"").decode()
+        assert poll(lambda: outbox_of(registry.database_url, case_id)[0].status == "sent")
+        assert len(received.envelopes) == 1
+    finally:
+        controller.stop()
+
+
+def test_each_email_is_sent_once_though_every_registry_worker_delivers(
+    mail_registry: RegistryProcess, mailbox: tuple[Mailbox, int]
+) -> None:
+    api, (received, _) = f"{mail_registry.url}/api/v1", mailbox
+    cases = [new_case(api) for _ in range(6)]
+    before = len(received.envelopes)
+    for case_id, _person in cases:
+        body = {"step": "nva-status", "outcome": "request_info", "text": "Lūdzu, iesniedziet CV."}
+        assert decide(api, NVA_WORKER, case_id, body).status_code == 201
+
+    def all_sent() -> bool:
+        return all([r.status for r in outbox_of(mail_registry.database_url, c)] == ["sent"] for c, _ in cases)
+
+    assert poll(all_sent)  # once every row is marked sent, every send has happened
+    subjects = [
+        str(email.message_from_bytes(e.original_content or b"", policy=email.policy.default)["Subject"])
+        for e in received.envelopes[before:]
+    ]
+    references = [mine(api, person, case_id)["reference"] for case_id, person in cases]
+    assert sorted(ref for ref in references for subject in subjects if ref in subject) == sorted(references)
+    assert len(subjects) == len(cases)
+
+
+# --- the outbox row is part of the decision's transaction -------------------------------------------------------
+
+
+def test_the_email_is_queued_in_the_decisions_transaction_and_a_failed_decision_queues_nothing(
+    applications_registry: RegistryProcess, mailbox: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case is made over HTTP; the decisions go through an in-process registry app on the same database, with
+    email configured but no delivery thread, so the rows can be seen before they are sent."""
+    import registry.api.staff
+
+    received, port = mailbox
+    api = f"{applications_registry.url}/api/v1"
+    case_id, person = new_case(api)
+    address = mine(api, person, case_id)["answers"]["contact_email"]
+    app = create_app(
+        {
+            "DATABASE_URL": applications_registry.database_url,
+            "IDENTITY_SECRET": TestConfig.IDENTITY_SECRET,
+            "NOTIFIERS": "inbox,email",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+            "MAIL_FROM": MAIL_FROM,
+        }
+    )
+    client = app.test_client()
+    body = {"step": "nva-status", "outcome": "request_info", "text": "Lūdzu, iesniedziet CV."}
+
+    def post_decision() -> Any:
+        headers = who(NVA_WORKER, **{"Idempotency-Key": uuid.uuid4().hex})
+        return client.post(f"/api/v1/staff/cases/{case_id}/decisions", json=body, headers=headers)
+
+    def stored() -> tuple[str, int, list[Outbox]]:
+        engine = make_engine(applications_registry.database_url)
+        try:
+            with DbSession(engine) as session:
+                case = session.get(Application, case_id)
+                assert case is not None
+                messages = session.scalars(select(Message).where(Message.application_id == case_id)).all()
+                return case.status, len(messages), outbox_of(applications_registry.database_url, case_id)
+        finally:
+            engine.dispose()
+
+    def fail(*_args: Any) -> None:
+        raise RuntimeError("the database went away before the commit")
+
+    # Something fails after the decision, its message and its email were added, before the commit: none of it stays.
+    with monkeypatch.context() as patch:
+        patch.setattr(registry.api.staff, "complete_key", fail)
+        assert post_decision().status_code == 500
+    assert stored() == ("submitted", 0, [])
+
+    assert post_decision().status_code == 201
+    status, messages, [row] = stored()
+    assert (status, messages) == ("more_info_requested", 1)
+    assert (row.channel, row.status, row.recipient_email, row.attempts) == ("email", "pending", address, 0)
+    assert "Lūdzu, iesniedziet CV." in row.body["lv"] and row.reference in row.subject["en"]
+
+    # Nothing is sent until a worker runs: here the command, once.
+    before = len(received.envelopes)
+    result = app.test_cli_runner().invoke(args=["send-notifications"])
+    assert result.output == "sent 1, to retry 0, failed 0 notification(s)\n"
+    assert [e.rcpt_tos for e in received.envelopes[before:]] == [[address]]
+    assert stored()[2][0].status == "sent"

@@ -148,3 +148,36 @@ def test_production_refuses_demo_payments() -> None:
             ProductionConfig.check(settings)
         ProductionConfig.check(settings | {"DEMO_PAYMENTS": False})
     assert ProductionConfig.DEMO_PAYMENTS is False
+
+
+def test_a_fee_after_the_decision_holds_the_result_document_until_paid(elina: Browser, applications_api: str) -> None:
+    from tests.integration.test_cases_api import decide
+    from tests.integration.test_fee_after_decision_api import RIGA, step_answers
+    from tests.integration.test_fee_after_decision_api import SERVICE as PERMIT
+
+    claims = demo_claims(ELINA)
+    version, definition = form_of(applications_api, PERMIT)
+    answers = valid_answers(definition, claims, applications_api) | {"trading_period": "one_day"}
+    body = {"service": PERMIT, "form": "application", "form_version": version, "answers": answers}
+    created = submit(applications_api, claims, body)
+    assert created.status_code == 201, created.text
+    application_id = created.json()["id"]
+    for step in ("trading-check", "permit-decision"):
+        decision = {"step": step, "outcome": "approve", "answers": step_answers(applications_api, step)}
+        assert decide(applications_api, RIGA, application_id, decision).status_code == 201
+
+    page = text_of(elina.page(f"/en/my/applications/{application_id}", lang="en"))
+    assert "Your application has been approved. The result document is issued once the fee is paid." in page
+    assert "will be here once the fee is paid" in page and "Pay €5.00" in page
+    assert "Open the decision as a document" not in page
+    result = elina.client.get(f"/en/my/applications/{application_id}/result", headers=HOST)
+    assert result.status_code == 404
+
+    path, bank = to_the_bank(elina, application_id)
+    back = text_of(press(elina, path, bank, "paid", lang="en"))
+    assert "Open the decision as a document" in back and "Pay €5.00" not in back
+    document = text_of(elina.page(f"/en/my/applications/{application_id}/result", lang="en"))
+    code = requests.get(f"{applications_api}/me/applications/{application_id}", headers=who(claims), timeout=10).json()[
+        "verification_code"
+    ]
+    assert code and code in document

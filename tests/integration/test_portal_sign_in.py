@@ -220,7 +220,7 @@ def test_header_shows_who_is_signed_in(browser: Browser) -> None:
     assert 'href="/lv/sign-in?next=/lv/services"' in anonymous and "Iziet" not in anonymous
     sign_in_as(browser)
     html = browser.page("/lv/services")
-    assert '<nav class="account-nav" aria-label="Jūsu konts">' in html
+    assert '<nav class="account-nav" aria-label="Jūsu konts" hx-history="false">' in html
     assert "Līga Bērziņa" in html and 'action="/lv/sign-out"' in html and ">Iziet</button>" in html
     assert "/lv/sign-in" not in html
 

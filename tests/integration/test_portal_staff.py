@@ -270,7 +270,7 @@ def test_case_page_shows_answers_files_process_and_escapes_everything(
     download = riga_worker.get(links[0])
     assert download.status_code == 200
     assert download.headers["Content-Disposition"].startswith("attachment")
-    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
     assert download.headers["Cache-Control"] == "no-store"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     # A case worker on the first step: approve and request information; no refusal, nothing to return to.

@@ -246,6 +246,9 @@ GET_PATHS = [
     "/api/v1/life-events",
     "/api/v1/services/dzivesvietas-deklaresana/forms/application",
     "/api/v1/services/dzivesvietas-deklaresana/forms/application/versions/1",
+    "/api/v1/data-request-kinds",
+    "/api/v1/data-request-kinds/vsaa-benefits",
+    "/api/v1/data-request-kinds/vsaa-benefits/versions/1",
 ]
 
 

@@ -25,6 +25,25 @@
       summary.focus();
     }
   });
+  // A request refused for coming too often (429, app/limits.py) would otherwise do nothing visible: its short
+  // message goes at the top of <main>, replacing an earlier one, instead of into the request's own target.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var main = document.getElementById("main");
+    if (event.detail.xhr.status !== 429 || !main) {
+      return;
+    }
+    var notice = document.getElementById("rate-limit-notice");
+    if (!notice) {
+      notice = document.createElement("div");
+      notice.id = "rate-limit-notice";
+      main.insertBefore(notice, main.firstChild);
+    }
+    event.detail.target = notice;
+    event.detail.swapOverride = "innerHTML";
+    event.detail.selectOverride = "unset"; // the whole message, whatever hx-select the element has
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  });
   // A second click on "send" while the first is on its way does nothing (the server would answer it once anyway).
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("[data-prevent-double-submit]");

@@ -16,7 +16,9 @@ branch_labels = None
 depends_on = None
 
 # SQLite keeps the FTS5 index in step with service_search through triggers (external-content table).
-# PostgreSQL will instead index a tsvector over the same folded columns; the application writes only service_search.
+# PostgreSQL instead derives generated columns from the same folded columns (registry/search/postgres.py): a
+# tsvector (title A, keywords B, body C) and the facet tokens as an array, both indexed with GIN, and the row's token
+# count for bm25. The application writes only service_search.
 SQLITE_FTS = [
     """CREATE VIRTUAL TABLE service_fts USING fts5(
         title, keywords, body, facets,
@@ -34,6 +36,24 @@ SQLITE_FTS = [
         INSERT INTO service_fts(rowid, title, keywords, body, facets)
         VALUES (new.service_pk, new.title, new.keywords, new.body, new.facets); END""",
 ]
+POSTGRES_SEARCH = [
+    """ALTER TABLE service_search ADD COLUMN text_vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', keywords), 'B')
+        || setweight(to_tsvector('simple', body), 'C')) STORED""",
+    """ALTER TABLE service_search ADD COLUMN facet_tokens text[]
+        GENERATED ALWAYS AS (string_to_array(facets, ' ')) STORED""",
+    """ALTER TABLE service_search ADD COLUMN token_count integer GENERATED ALWAYS AS (cardinality(array_remove(
+        string_to_array(title || ' ' || keywords || ' ' || body || ' ' || facets, ' '), ''))) STORED""",
+    "CREATE INDEX ix_service_search_text ON service_search USING gin (text_vector)",
+    "CREATE INDEX ix_service_search_facets ON service_search USING gin (facet_tokens)",
+    # bm25's statistics (rows, their total size) are read from this index alone, not from the wide table.
+    "CREATE INDEX ix_service_search_size ON service_search (token_count)",
+]
+
+
+def sort_key() -> sa.types.TypeEngine[str]:
+    """Sort keys (folded titles) compare byte by byte, as on SQLite, whatever the PostgreSQL database's locale."""
+    return sa.String(300).with_variant(sa.String(300, collation="C"), "postgresql")
 
 
 def upgrade() -> None:
@@ -47,7 +67,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(80), primary_key=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("municipality_id", sa.String(80), sa.ForeignKey("municipalities.id")),
-        sa.Column("sort_key", sa.String(300), nullable=False, index=True),
+        sa.Column("sort_key", sort_key(), nullable=False, index=True),
         sa.Column("document", sa.JSON(), nullable=False),
     )
     op.create_table(
@@ -65,7 +85,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), nullable=False, index=True),
         sa.Column("spatial", sa.String(80), nullable=False, index=True),
         sa.Column("competent_authority", sa.String(80), sa.ForeignKey("institutions.id"), nullable=False, index=True),
-        sa.Column("sort_key", sa.String(300), nullable=False),
+        sa.Column("sort_key", sort_key(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_services_listing", "services", ["status", "sort_key", "id"])
@@ -108,9 +128,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_FTS:
-            op.execute(statement)
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_SEARCH}.get(dialect, []):
+        op.execute(statement)
 
 
 def downgrade() -> None:
