@@ -65,6 +65,12 @@ postgres: ## Install Debian's PostgreSQL server for the registry's PostgreSQL te
 	@ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || [ -x "$${PG_BIN:-/nonexistent}/initdb" ] || \
 	{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
+# The antivirus tests start a throwaway clamd of their own (tests/fixtures/clamd.py) on a unix socket, with a
+# database of test signatures it writes itself: nothing is downloaded and freshclam never runs.
+.PHONY: clamav
+clamav: ## Install Debian's clamav-daemon for the antivirus tests (if missing)
+	@command -v clamd >/dev/null || [ -x /usr/sbin/clamd ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq clamav-daemon >/dev/null; }
+
 # The sign-in tests run a real OpenID provider (npm oidc-provider, tests/oidc_provider/server.js) from its own lockfile.
 tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package.json tests/oidc_provider/package-lock.json
 	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
@@ -88,7 +94,7 @@ run: install db ## Run the registry (127.0.0.1:$(REGISTRY_PORT)) and the portal 
 	wait
 
 .PHONY: test
-test: install browser postgres oidc-provider redis ## Run the whole test suite (installs everything it needs first)
+test: install browser postgres oidc-provider redis clamav ## Run the whole test suite (installs everything it needs first)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory security

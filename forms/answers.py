@@ -41,6 +41,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 REQUIRED_KEYS = frozenset({"required", "declaration.required"})
+# What the virus scan said of an upload is never the question's own "invalid" text (the file's format was right).
+SCAN_KEYS = frozenset({"file.infected", "file.scan_unavailable"})
 # The key for a Latvian value that is valid but not written in its canonical form (e.g. postal code "1050").
 _NOT_CANONICAL = {
     "personal_code": "personal_code.format",
@@ -77,7 +79,7 @@ def message(key: str, lang: str, **params: object) -> str:
 
 def error_text(question: Question, key: str, lang: str) -> str:
     """Return what to show for a message key on a question: its own `errors` text if it has one, else ours."""
-    if question.errors is not None and key not in ("hidden", "unknown"):
+    if question.errors is not None and key not in ("hidden", "unknown") and key not in SCAN_KEYS:
         own = question.errors.required if key in REQUIRED_KEYS else question.errors.invalid
         if own is not None:
             return own.get(lang)  # definition text: shown as it is, never formatted or rendered

@@ -253,6 +253,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lv": "Failu neizdevās saglabāt. Mēģiniet vēlreiz.",
         "en": "The file could not be saved. Try again.",
     },
+    # The registry's virus scan (registry/antivirus.py): a file it found something in, and no verdict (fail-closed).
+    "file.infected": {
+        "lv": "Izvēlētajā failā ir atrasts vīruss. Izvēlieties citu failu.",
+        "en": "The selected file contains a virus. Choose another file.",
+    },
+    "file.scan_unavailable": {
+        "lv": "Izvēlēto failu pašlaik nevar pārbaudīt, vai tajā nav vīrusu, tāpēc tas netika saglabāts. "
+        "Mēģiniet vēlreiz vēlāk.",
+        "en": "The selected file cannot be checked for viruses right now, so it was not saved. Try again later.",
+    },
     "group.too_few": {
         "lv": "Pievienojiet vēl ierakstus. Mazākais ierakstu skaits ir {min}.",
         "en": "Add more entries. The minimum number of entries is {min}.",

@@ -26,6 +26,21 @@ KINDS: tuple[str, ...] = ("person", "company_representative", "employee")
 ROLES: tuple[str, ...] = ("case_worker", "decision_maker")
 INSTITUTION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ACRS: tuple[str, ...] = ("substantial", "high")
+# Sign-in means of the catalogue (`authentication_means`) that reach only the eIDAS level "substantial" (an internet
+# bank; a foreign eID may be either): a service listing none of them needs "high" (eID card, eParaksts).
+SUBSTANTIAL_MEANS = frozenset({"internet-bank", "eidas"})
+
+
+def required_acr(authentication_means: Any) -> str:
+    """Return the level of assurance applying for a service needs, from the sign-in means it lists."""
+    means = set(authentication_means or ())
+    return "high" if means and not means & SUBSTANTIAL_MEANS else "substantial"
+
+
+def is_assured(acr: str, needed: str) -> bool:
+    """Say whether a sign-in at `acr` is enough where `needed` is asked."""
+    return acr in ACRS and needed in ACRS and ACRS.index(acr) >= ACRS.index(needed)
+
 
 # Canonical personal codes: the old format DDMMYY-CNNNN (C is the century digit 0, 1 or 2) or the new format
 # 32NNNN-NNNNN (3[2-9] as in forms.validators). Checksums are the identity provider's business; the format alone

@@ -20,6 +20,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the registry application."""
     app = Flask(__name__, instance_relative_config=False)
     init_config(app, overrides)
+    init_antivirus_step(app)
     init_db_step(app)
     register_blueprints(app)
     register_error_handlers_step(app)
@@ -43,6 +44,13 @@ def init_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     trust_proxies(app)  # REGISTRY_TRUSTED_PROXY_HOPS: the client's address and scheme behind a load balancer
     app.url_map.converters["slug"] = SlugConverter
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+
+def init_antivirus_step(app: Flask) -> None:
+    """Choose the virus scanner of uploads (REGISTRY_ANTIVIRUS); unusable settings are a ConfigError."""
+    from registry.antivirus import init_antivirus
+
+    init_antivirus(app)
 
 
 def init_db_step(app: Flask) -> None:

@@ -116,6 +116,13 @@ class Config:
     OUTBOX_RETRY_SECONDS = env_seconds("REGISTRY_OUTBOX_RETRY_SECONDS", 30)
     # How many proxies stand in front of gunicorn and append to X-Forwarded-For/-Proto (0: trust none).
     TRUSTED_PROXY_HOPS = env_int("REGISTRY_TRUSTED_PROXY_HOPS", 0)
+    # Virus scanning of uploads (registry/antivirus.py), fail-closed: `clamd` (ClamAV's daemon, on a unix socket or
+    # at host:port) or `off` (development and tests). Production refuses `off`; `off-unscanned` says on purpose that
+    # files are stored without a scan. The timeout covers a whole scan: keep it below the portal's read timeout (5 s).
+    ANTIVIRUS = os.environ.get("REGISTRY_ANTIVIRUS", "off").strip().lower()
+    CLAMD_SOCKET = os.environ.get("REGISTRY_CLAMD_SOCKET", "")
+    CLAMD_ADDRESS = os.environ.get("REGISTRY_CLAMD_ADDRESS", "")
+    ANTIVIRUS_TIMEOUT_SECONDS = env_seconds("REGISTRY_ANTIVIRUS_TIMEOUT_SECONDS", 4)
     JSON_SORT_KEYS = False
 
 
@@ -170,6 +177,7 @@ class ProductionConfig(Config):
                 "REGISTRY_ENV=production needs REGISTRY_PUBLIC_BASE_URL: the registry's public https address"
             )
         _check_mail(get)
+        _check_antivirus(get)
 
 
 def _check_database(url: str, allow_sqlite: bool) -> None:
@@ -193,6 +201,18 @@ def _check_mail(get: Any) -> None:
         raise ConfigError("REGISTRY_ENV=production needs REGISTRY_MAIL_FROM: an address people can recognise")
     if get("SMTP_PASSWORD") and not get("SMTP_STARTTLS"):
         raise ConfigError("REGISTRY_ENV=production needs REGISTRY_SMTP_STARTTLS=true to send REGISTRY_SMTP_PASSWORD")
+
+
+def _check_antivirus(get: Any) -> None:
+    """Refuse production without a virus scanner, unless REGISTRY_ANTIVIRUS=off-unscanned says it is meant."""
+    from registry.antivirus import OFF, scanner_from_settings
+
+    if str(get("ANTIVIRUS") or OFF).strip().lower() == OFF:
+        raise ConfigError(
+            "REGISTRY_ENV=production needs REGISTRY_ANTIVIRUS=clamd (with REGISTRY_CLAMD_SOCKET or "
+            "REGISTRY_CLAMD_ADDRESS), or REGISTRY_ANTIVIRUS=off-unscanned to store uploads unscanned on purpose"
+        )
+    scanner_from_settings({key: get(key) for key in ("ANTIVIRUS", "CLAMD_SOCKET", "CLAMD_ADDRESS")})
 
 
 def config_for(name: str | None) -> type[Config]:

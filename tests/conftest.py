@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.oidc_provider",
     "tests.fixtures.redis_server",
+    "tests.fixtures.clamd",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from identity import Identity
+from identity import Identity, required_acr
 
 Text = dict[str, str]
 
@@ -210,6 +210,11 @@ class Service(ServiceSummary):
     def can_apply_online(self) -> bool:
         """Say whether the person applies online (maturity level 3 or more, for people and businesses)."""
         return self.level >= 3 and self.audiences != ("institutions",)
+
+    @property
+    def needed_acr(self) -> str:
+        """Return the level of assurance applying needs: "high" when every sign-in means listed is (eID, eParaksts)."""
+        return required_acr(self.authentication_means)
 
     def is_for(self, person: Identity | None) -> bool:
         """Say whether a signed-in person may apply as who they are (a private person or a company); anyone may look."""

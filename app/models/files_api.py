@@ -30,8 +30,9 @@ def _client() -> ApplicationsClient:
 def store_upload(upload: FileStorage) -> dict[str, object]:
     """Store an uploaded file in the registry and return the answer that points to it.
 
-    The registry decides what the file is from its content; a refusal becomes UploadRefused with its message key
-    (`file.type`, `file.empty`, `file.size`), anything else `file.unreadable`.
+    The registry decides what the file is from its content and scans it for viruses; a refusal becomes
+    UploadRefused with its message key (`file.type`, `file.empty`, `file.size`, `file.infected`), a scanner that
+    gave no verdict `file.scan_unavailable` (503: try again later), anything else `file.unreadable`.
     """
     upload.stream.seek(0)
     content = upload.stream.read()
@@ -41,6 +42,8 @@ def store_upload(upload: FileStorage) -> dict[str, object]:
         keys = [e.get("detail", "") for e in error.errors]
         raise UploadRefused(keys[0] if keys and keys[0].startswith("file.") else "file.type") from error
     except RegistryError as error:
+        if error.status == 503 and any(e.get("detail") == "file.scan_unavailable" for e in error.errors):
+            raise UploadRefused("file.scan_unavailable") from error
         raise UploadRefused("file.size" if error.status == 413 else "file.unreadable") from error
     return {key: stored[key if key != "file_id" else "id"] for key in FILE_KEYS}
 

@@ -304,11 +304,15 @@ class RegistryClient:
         """Ask the breaker whether a call may go out; raise RegistryCircuitOpen while it is open."""
         return self.breaker.admit(self.worst_case_seconds) if self.breaker is not None else None
 
-    def _judge(self, permit: Permit | None, status: int | None) -> None:
-        """Tell the breaker how a call ended: no answer (None) or a 5xx is a failure, any other answer a success."""
+    def _judge(self, permit: Permit | None, status: int | None, *, refused: bool = False) -> None:
+        """Tell the breaker how a call ended: no answer (None) or a 5xx is a failure, any other answer a success.
+
+        `refused`: a 5xx that the registry gave on purpose about one operation (`_refused_on_purpose`), which is the
+        registry working.
+        """
         if self.breaker is None or permit is None:
             return
-        if status is None or status >= 500:
+        if status is None or (status >= 500 and not refused):
             self.breaker.failed(permit)
         else:
             self.breaker.succeeded(permit)
@@ -350,7 +354,7 @@ class RegistryClient:
         except BaseException:
             self._released(permit)
             raise
-        self._judge(permit, response.status_code)
+        self._judge(permit, response.status_code, refused=_refused_on_purpose(response))
         return response
 
     def _send_with_retries(
@@ -469,6 +473,16 @@ class RegistryClient:
             self._session.cache.delete(requests=[request])
         except Exception:
             logger.warning("registry cache entry could not be dropped", exc_info=True)
+
+
+def _refused_on_purpose(response: requests.Response) -> bool:
+    """Say whether a 503 is the registry refusing one operation for a reason it names (a problem whose `errors` carry
+    a message key, e.g. `file.scan_unavailable` while its virus scanner is down), not the registry failing: such an
+    answer must not open the circuit breaker and stop every other call."""
+    if response.status_code != 503:
+        return False
+    problem = error_for_status(response.status_code, response.headers.get("Content-Type", ""), response.content)
+    return bool(problem.errors)
 
 
 def _answer_json(response: requests.Response) -> Any:

@@ -5,7 +5,8 @@
     half-open --(the trial succeeds)--> closed;  --(the trial fails)--> open for another cool-down
 
 A failed call is one that ended (after the client's own retries) with a timeout, a refused or broken connection or
-a 5xx answer; any other answer, a 4xx included, is the registry working and ends a run of failures. While the
+a 5xx answer; any other answer, a 4xx included, is the registry working and ends a run of failures (so is a 503
+problem naming its reason, e.g. an upload's `file.scan_unavailable`: base.py `_refused_on_purpose`). While the
 breaker is open, no request reaches the registry: `admit` raises RegistryCircuitOpen (a RegistryError with no
 status), so a cached read falls back to its stale copy and a write or personal read gets the 503 page at once.
 

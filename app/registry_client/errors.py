@@ -15,11 +15,13 @@ _MAX_ERRORS = 500
 class RegistryError(Exception):
     """The registry gave no usable answer: unreachable, too slow, failing, or answering something unexpected."""
 
-    def __init__(self, detail: str, *, status: int | None = None) -> None:
-        """Keep the HTTP status (None when there was no usable HTTP answer) and a one-line detail."""
+    def __init__(self, detail: str, *, status: int | None = None, errors: list[dict[str, str]] | None = None) -> None:
+        """Keep the HTTP status (None when there was no usable HTTP answer), a one-line detail, and the problem's
+        `errors` (message keys such as `file.scan_unavailable` on a 503)."""
         super().__init__(detail if status is None else f"registry answered {status}: {detail}")
         self.status = status
         self.detail = detail
+        self.errors: list[dict[str, str]] = errors or []
 
 
 class RegistryNotFound(RegistryError):
@@ -44,8 +46,7 @@ class RegistryValidationError(RegistryError):
 
     def __init__(self, detail: str, *, status: int | None = 422, errors: list[dict[str, str]] | None = None) -> None:
         """Keep the problems, e.g. [{"pointer": "#/answers/notification_email", "detail": "required"}]."""
-        super().__init__(detail, status=status)
-        self.errors: list[dict[str, str]] = errors or []
+        super().__init__(detail, status=status, errors=errors)
 
 
 _ERRORS: dict[int, type[RegistryError]] = {401: RegistryUnauthorized, 403: RegistryForbidden, 409: RegistryConflict}
@@ -66,7 +67,7 @@ def error_for_status(status: int, content_type: str, body: bytes) -> RegistryErr
     if status == 422:
         return RegistryValidationError(detail, status=status, errors=_problem_errors(problem))
     kind = _ERRORS.get(status, RegistryError)
-    return kind(detail, status=status)
+    return kind(detail, status=status, errors=_problem_errors(problem))
 
 
 def _problem(content_type: str, body: bytes) -> dict[str, object] | None:

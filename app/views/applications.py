@@ -28,6 +28,7 @@ from forms.conditions import visible_pages
 from forms.model import FormDefinition
 from forms.validators import message
 from forms.wtforms_builder import riga_today
+from identity import is_assured
 
 bp = Blueprint("applications", __name__)
 
@@ -66,6 +67,10 @@ def apply(lang: str, service_id: str) -> BaseResponse:
     if not service.is_for(get_current_user()):
         # The registry would refuse the draft (403): say why here, rather than a "not available" page.
         return render("pages/applications/not_for_you.html", status=403, service=service)
+    if not is_assured(get_current_user().acr, service.needed_acr):
+        # An internet bank is not enough here (the registry would refuse): sign in again at the level it needs.
+        retry = url_for("auth.sign_in", lang=lang, acr=service.needed_acr, next=request.path)
+        return render("pages/auth/sign_in_failed.html", status=403, reason="acr", retry_url=retry)
     draft = applications_api.start_or_resume(service.id)
     definition = applications_api.form_definition(draft.service, draft.form, draft.form_version)
     shown = [p.id for p in visible_pages(definition, draft.answers)]

@@ -14,7 +14,7 @@ from flask import Response
 from sqlalchemy.exc import IntegrityError
 
 from forms.answers import clean_answers
-from identity import Identity
+from identity import Identity, is_assured, required_acr
 from registry.api import API_PREFIX, api
 from registry.api.answer_checks import checked_answers
 from registry.api.idempotent import in_flight, run_once
@@ -80,6 +80,8 @@ def _open_service(identity: Identity, service_id: str) -> Service:
     if identity.audience not in row.document.get("audiences", []):
         who = "companies" if identity.kind == "company_representative" else "private persons"
         raise ApiProblem(403, f"The service '{service_id}' is not offered to {who}.")
+    if not is_assured(identity.acr, required_acr(row.document.get("authentication_means"))):
+        raise ApiProblem(403, f"The service '{service_id}' needs a sign-in with an eID card or eParaksts (acr high).")
     return row
 
 

@@ -4,15 +4,24 @@ An upload is the file itself as the body (`application/octet-stream`) with its n
 decides what it is from its content (registry/models/files.py), keeps it under a random id, and gives it back only
 to its owner, as an attachment that no browser will render or sniff. Which types and sizes a question accepts is
 checked when the application is submitted; here, any supported type up to REGISTRY_MAX_FILE_BYTES.
+
+Every upload is scanned for viruses before it is stored (registry/antivirus.py, REGISTRY_ANTIVIRUS), fail-closed:
+a file the scanner finds something in is refused (422 `file.infected`), and so is every file while the scanner
+cannot give a verdict (503 `file.scan_unavailable`). Either way nothing is stored. The log says the verdict, the
+size and the SHA-256, never the file's name or whose it is.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 from urllib.parse import quote
 
 from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from registry.antivirus import ScannerUnavailable, scanner
 from registry.api import API_PREFIX, api
 from registry.api.personal import private, resource_id, scrubbed
 from registry.api.problems import ApiProblem
@@ -20,6 +29,8 @@ from registry.db import db_session
 from registry.identity import require_identity
 from registry.models.files import TYPES_BY_EXTENSION, content_type_of, file_document, get_file, safe_name, store_file
 from registry.models.tables import StoredFile
+
+logger = logging.getLogger(__name__)
 
 # Files are served as downloads only: no type sniffing, no rendering, no scripts even if something slipped through.
 DOWNLOAD_HEADERS = {
@@ -32,6 +43,36 @@ DOWNLOAD_HEADERS = {
 
 def _problem(detail: str, key: str, status: int = 422) -> ApiProblem:
     return ApiProblem(status, detail, errors=[{"pointer": "#", "detail": key}])
+
+
+def _scan(content: bytes) -> None:
+    """Have the scanner look at an upload before it is stored; refuse it unless the scanner says it is clean."""
+    chosen = scanner(current_app)
+    started = time.perf_counter()
+    try:
+        verdict = chosen.scan(content)
+    except ScannerUnavailable as error:
+        # Fail closed: without a verdict nothing is stored. The person is asked to try again later.
+        logger.error("upload refused, no virus scan (%s, %d bytes): %s", chosen.name, len(content), error)
+        raise _problem(
+            "The file could not be scanned for viruses right now, so it was not stored. Try again later.",
+            "file.scan_unavailable",
+            503,
+        ) from error
+    took = (time.perf_counter() - started) * 1000
+    if verdict.infected:
+        digest = hashlib.sha256(content).hexdigest()
+        logger.warning(
+            "upload refused, infected: %s found by %s (%d bytes, sha256 %s, %.0f ms)",
+            verdict.signature,
+            chosen.name,
+            len(content),
+            digest,
+            took,
+        )
+        raise _problem("The file contains a virus or other malware, so it was not stored.", "file.infected")
+    if verdict.scanned:
+        logger.info("upload scanned clean by %s (%d bytes, %.0f ms)", chosen.name, len(content), took)
 
 
 def _file(principal: str, file_id: str) -> StoredFile:
@@ -72,6 +113,7 @@ def upload_file() -> Response:
     if content_type is None:
         kinds = ", ".join(sorted(TYPES_BY_EXTENSION))
         raise _problem(f"The file's content is not what its name says, or not one of: {kinds}.", "file.type")
+    _scan(content)
     session = db_session()
     stored = store_file(session, identity.principal, name, content, content_type)
     session.commit()

@@ -320,7 +320,9 @@ def _application_paths() -> dict[str, Any]:
                 "summary": "Upload a file for a file question; its type is found from its content.",
                 "description": "The body is the file itself. PDF, JPEG, PNG and ASiC-E (.edoc, .asice) are "
                 "accepted when the name's extension matches the content. Which types and sizes a question "
-                "accepts is checked when the application is submitted.",
+                "accepts is checked when the application is submitted. Every file is scanned for viruses before "
+                "it is stored (REGISTRY_ANTIVIRUS), fail-closed: `file.infected` (422) when the scanner finds "
+                "something, `file.scan_unavailable` (503) while it cannot give a verdict; nothing is stored then.",
                 "security": identity,
                 "parameters": [
                     query_parameter("name", "The file's name, with its extension.", {"type": "string", "minLength": 1})
@@ -335,8 +337,11 @@ def _application_paths() -> dict[str, Any]:
                     "401": _UNIDENTIFIED,
                     "413": problem_response("The file is larger than the registry's limit."),
                     "415": problem_response("The body is not application/octet-stream."),
-                    "422": problem_response("No usable name, an empty file, or content unlike its name."),
+                    "422": problem_response(
+                        "No usable name, an empty file, content unlike its name, or a virus found (file.infected)."
+                    ),
                     "500": SERVER_ERROR,
+                    "503": problem_response("The virus scanner gave no verdict (file.scan_unavailable): try later."),
                 },
             }
         },

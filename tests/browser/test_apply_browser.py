@@ -3,7 +3,7 @@
 The live portal runs over `applications_registry` (tests/fixtures/browser.py), which every test of a session (of an
 xdist worker) shares, integration tests included, and a person has one draft per service. So each journey has a
 (person, service) pair of its own: Ģirts Kalniņš applies for an e-address with JavaScript; Jānis Ozoliņš declares
-his residence without it (and applies for an e-address in test_accessibility.py); Līga Bērziņa leaves a residence
+his residence without it (an internet bank is not enough for the e-address); Līga Bērziņa leaves a residence
 draft to continue on another device (tests/integration use her for the e-address only); Ģirts's residence draft
 shows a known gap. A journey that ends with "send" leaves no draft behind.
 """

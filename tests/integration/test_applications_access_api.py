@@ -215,3 +215,21 @@ def test_personal_operations_conform_to_the_document(
         response,
         checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
     )
+
+
+def test_a_service_that_lists_only_eid_and_eparaksts_refuses_an_internet_bank_sign_in(applications_api: str) -> None:
+    """The e-address lists only eID card and eParaksts (acr high); the residence declaration an internet bank too."""
+    from tests.fixtures.applications import BANK_ANNA
+
+    for service, status in (("e-adreses-izveide", 403), ("dzivesvietas-deklaresana", 201)):
+        response = requests.post(
+            f"{applications_api}/me/drafts",
+            json={"service": service, "form": "application"},
+            headers=who(BANK_ANNA),
+            timeout=10,
+        )
+        assert response.status_code == status, (service, response.text)
+        if status == 403:
+            assert "eID" in response.json()["detail"]
+        else:
+            requests.delete(f"{applications_api}/me/drafts/{response.json()['id']}", headers=who(BANK_ANNA), timeout=10)

@@ -170,3 +170,18 @@ def test_journey_pages_are_well_formed_on_every_point(
         )
         assert sent.status_code == 303
         browser.page(sent.headers["Location"], point, lang=lang)
+
+
+def test_an_internet_bank_sign_in_is_asked_for_eid_where_the_service_needs_it(
+    applications_registry: RegistryProcess,
+) -> None:
+    """Jānis signed in with an internet bank (acr substantial); the e-address lists only eID card and eParaksts."""
+    with make_portal(applications_registry.url).test_client() as client:
+        browser = Browser(client)
+        assert sign_in_as(browser, "janis-ozolins").status_code == 303
+        refused = browser.get("/lv/services/e-adreses-izveide/apply")
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 403
+        assert "Nepieciešams drošāks pieteikšanās veids" in html and "eID karti vai eParakstu" in html
+        assert 'href="/lv/sign-in?acr=high&amp;next=/lv/services/e-adreses-izveide/apply"' in html
+        assert page_problems(html, lang="lv") == []

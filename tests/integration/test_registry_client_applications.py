@@ -38,7 +38,7 @@ def person() -> dict[str, Any]:
         "kind": "person",
         "company": None,
         "company_name": None,
-        "acr": "substantial",
+        "acr": "high",  # e-address needs an eID card or eParaksts
     }
 
 

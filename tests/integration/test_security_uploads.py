@@ -7,20 +7,38 @@ CSP: sandbox; file names sanitised (../, CR/LF, U+202E, NUL)" and "Antivirus hoo
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 import socket
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
-from tests.fixtures.applications import PDF, demo_claims, fresh_person, upload_file, who
-from tests.fixtures.portal import make_portal
+from tests.fixtures.applications import (
+    PDF,
+    RESIDENT_SERVICE,
+    delete_drafts,
+    demo_claims,
+    fresh_person,
+    upload_file,
+    who,
+)
+from tests.fixtures.clamd import EICAR, MARKER, ClamdProcess
+from tests.fixtures.portal import Browser, make_portal
 from tests.fixtures.registry_server import RegistryProcess
+from tests.integration.test_files_api import PNG
+from tests.integration.test_portal_form_pages import ground_page, post_ground, saved_answers
+from tests.integration.test_portal_results import asked
+from tests.integration.test_portal_sign_in import HOST, csrf_token, sign_in_as
 from tests.integration.test_portal_staff import residence_case, staff_case
 from tests.integration.test_security_routes import ILZE, LIGA, client_of
 
@@ -28,8 +46,8 @@ pytestmark = pytest.mark.integration
 
 # The registry's default REGISTRY_MAX_FILE_BYTES, which the test registries keep.
 FILE_LIMIT = 20 * 1024 * 1024
-# The EICAR test string every antivirus detects, inside an otherwise valid PDF (libmagic calls it a PDF).
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+# The EICAR test string (tests/fixtures/clamd.py) inside an otherwise valid PDF: libmagic calls it a PDF.
+INFECTED_PDF = PDF.replace(b"%%EOF", EICAR + b"\n%%EOF")
 
 
 def upload(api: str, claims: dict[str, Any], name: str, content: bytes = PDF) -> requests.Response:
@@ -231,16 +249,194 @@ def test_an_employee_downloads_a_file_of_a_case_as_an_inert_attachment(portal: F
 
 
 # --- antivirus ------------------------------------------------------------------------------------------------------
+# A registry with REGISTRY_ANTIVIRUS=clamd and the tests' own clamd (tests/fixtures/clamd.py: test signatures only).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no antivirus hook yet (QUALITY.md: ClamAV, fail-closed); docs/security.md lists it as open",
+@pytest.fixture(scope="module")
+def scanning_api(antivirus_registry: RegistryProcess) -> str:
+    return f"{antivirus_registry.url}/api/v1"
+
+
+@pytest.fixture(scope="module")
+def scanning_database(antivirus_registry: RegistryProcess) -> Iterator[Engine]:
+    engine = create_engine(antivirus_registry.database_url)
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def clamd_stopped(clamd: ClamdProcess) -> Iterator[None]:
+    """Stop the tests' clamd for the block, and start it again afterwards (other tests scan with it)."""
+    clamd.stop()
+    try:
+        yield
+    finally:
+        clamd.start()
+
+
+def files_of(database: Engine, principal: str) -> list[str]:
+    with database.connect() as connection:
+        rows = connection.execute(text("SELECT id FROM files WHERE principal = :p"), {"p": principal}).all()
+    return [file_id for (file_id,) in rows]
+
+
+def log_after(registry: RegistryProcess, start: int) -> str:
+    assert registry.log_path is not None
+    return registry.log_path.read_text(encoding="utf-8", errors="replace")[start:]
+
+
+def log_size(registry: RegistryProcess) -> int:
+    assert registry.log_path is not None
+    return len(registry.log_path.read_text(encoding="utf-8", errors="replace"))
+
+
+def test_a_clean_file_is_scanned_and_stored(scanning_api: str) -> None:
+    person = fresh_person()
+    stored = upload(scanning_api, person, "apliecība.pdf", PDF)
+    assert stored.status_code == 201, stored.text
+    download = requests.get(f"{scanning_api}/me/files/{stored.json()['id']}", headers=who(person), timeout=10)
+    assert download.content == PDF
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "signature"),
+    [
+        ("rēķins.pdf", INFECTED_PDF, "Portal.Test.EICAR"),  # a valid PDF for libmagic
+        ("foto.png", PNG + MARKER, "Portal.Test.Marker"),  # after the image's end: still a PNG
+    ],
 )
-def test_a_file_an_antivirus_detects_is_refused(applications_api: str) -> None:
-    infected = PDF.replace(b"%%EOF", EICAR + b"\n%%EOF")
-    response = upload(applications_api, fresh_person(), "rēķins.pdf", infected)
+def test_a_file_an_antivirus_detects_is_refused(
+    antivirus_registry: RegistryProcess,
+    scanning_api: str,
+    scanning_database: Engine,
+    name: str,
+    content: bytes,
+    signature: str,
+) -> None:
+    person = fresh_person()
+    private_name = f"{uuid.uuid4().hex}-{name}"
+    start = log_size(antivirus_registry)
+    response = upload(scanning_api, person, private_name, content)
     assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == [{"pointer": "#", "detail": "file.infected"}]
+    assert files_of(scanning_database, person["sub"]) == []  # nothing stored
+    log = log_after(antivirus_registry, start)
+    assert f"upload refused, infected: {signature}.UNOFFICIAL found by clamd ({len(content)} bytes" in log
+    assert hashlib.sha256(content).hexdigest() in log
+    assert private_name not in log and person["sub"] not in log and person["name"] not in log
+
+
+def test_without_a_verdict_nothing_is_stored(
+    antivirus_registry: RegistryProcess, clamd: ClamdProcess, scanning_api: str, scanning_database: Engine
+) -> None:
+    person = fresh_person()
+    start = log_size(antivirus_registry)
+    with clamd_stopped(clamd):
+        started = time.monotonic()
+        response = upload(scanning_api, person, "rēķins.pdf", PDF)
+        assert time.monotonic() - started < 2  # no socket: refused at once, not after the scan timeout
+    assert response.status_code == 503, response.text
+    assert response.json()["errors"] == [{"pointer": "#", "detail": "file.scan_unavailable"}]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert files_of(scanning_database, person["sub"]) == []
+    log = log_after(antivirus_registry, start)
+    assert "upload refused, no virus scan (clamd, " in log and "cannot reach clamd" in log
+    assert "rēķins" not in log and person["sub"] not in log
+    # clamd is back: the same registry scans and stores again, nothing to restart.
+    assert upload(scanning_api, person, "rēķins.pdf", PDF).status_code == 201
+
+
+# --- antivirus, as the person sees it in the portal ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scanning_portal(antivirus_registry: RegistryProcess) -> Flask:
+    # One failed registry call would open the circuit breaker: a scanner that is down must not count as one.
+    return make_portal(antivirus_registry.url, RATELIMIT_ENABLED=False, BREAKER_FAILURES=1)
+
+
+@pytest.fixture
+def janis_scanned(antivirus_registry: RegistryProcess, scanning_portal: Flask) -> Iterator[Browser]:
+    """Jānis, signed in on the portal over the scanning registry, without a residence declaration draft."""
+    delete_drafts(antivirus_registry, "janis-ozolins", RESIDENT_SERVICE)
+    with scanning_portal.test_client() as client:
+        browser = Browser(client)
+        assert sign_in_as(browser, "janis-ozolins").status_code == 303
+        yield browser
+    delete_drafts(antivirus_registry, "janis-ozolins", RESIDENT_SERVICE)
+
+
+def field_error(html: str, field: str) -> str:
+    """Return the text of the error shown next to a field (the paragraph the field's aria-describedby names)."""
+    found = re.search(rf'<p id="{field}-error" class="field-error">(.*?)</p>', html, re.S)
+    assert found, f"no error next to {field}"
+    return re.sub(r"<[^>]+>", "", found[1]).strip()
+
+
+def test_the_person_is_told_the_file_has_a_virus_and_keeps_their_answers(
+    janis_scanned: Browser, antivirus_registry: RegistryProcess, scanning_database: Engine
+) -> None:
+    janis = demo_claims("janis-ozolins")["sub"]
+    before = files_of(scanning_database, janis)
+    url, html = ground_page(janis_scanned)
+    refused = post_ground(janis_scanned, url, html, INFECTED_PDF, "īres līgums.pdf")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert field_error(page, "ground_document") == "Kļūda: Izvēlētajā failā ir atrasts vīruss. Izvēlieties citu failu."
+    assert 'href="#ground_document"' in page  # the error summary links to the field
+    assert re.search(r'value="tenant"\s+checked|checked[^>]*value="tenant"', page)  # the other answer is kept
+    assert "ground_document" not in saved_answers(antivirus_registry, url.rsplit("/pages/", 1)[0])
+    assert files_of(scanning_database, janis) == before
+
+
+def test_the_person_is_asked_to_try_again_later_while_there_is_no_scanner(
+    janis_scanned: Browser, antivirus_registry: RegistryProcess, clamd: ClamdProcess, scanning_database: Engine
+) -> None:
+    janis = demo_claims("janis-ozolins")["sub"]
+    before = files_of(scanning_database, janis)
+    url, html = ground_page(janis_scanned)
+    with clamd_stopped(clamd):
+        refused = post_ground(janis_scanned, url, html, PDF, "īres līgums.pdf")
+        assert refused.status_code == 422  # the page again, with the message: not the 503 page
+        page = refused.get_data(as_text=True)
+        assert field_error(page, "ground_document") == (
+            "Kļūda: Izvēlēto failu pašlaik nevar pārbaudīt, vai tajā nav vīrusu, tāpēc tas netika saglabāts. "
+            "Mēģiniet vēlreiz vēlāk."
+        )
+        assert re.search(r'value="tenant"\s+checked|checked[^>]*value="tenant"', page)
+        assert files_of(scanning_database, janis) == before
+        # The registry answered: the circuit breaker (BREAKER_FAILURES=1) stays closed and pages keep working.
+        assert janis_scanned.get(url).status_code == 200
+    saved = post_ground(janis_scanned, url, janis_scanned.page(url), PDF, "īres līgums.pdf")
+    assert saved.status_code == 303  # scanned and stored once clamd is back
+    assert (
+        saved_answers(antivirus_registry, url.rsplit("/pages/", 1)[0])["ground_document"]["name"] == "īres līgums.pdf"
+    )
+
+
+def test_an_answer_to_the_institution_with_an_infected_file_keeps_its_text(
+    scanning_portal: Flask, scanning_api: str
+) -> None:
+    case_id = asked(scanning_api)
+    liga = Browser(scanning_portal.test_client())
+    assert sign_in_as(liga, LIGA).status_code == 303
+    page = liga.page(f"/en/my/applications/{case_id}", lang="en")
+    refused = liga.client.post(
+        f"/en/my/applications/{case_id}/information",
+        data={
+            "csrf_token": csrf_token(page),
+            "text": "Izziņa pielikumā.",
+            "files": [(io.BytesIO(INFECTED_PDF), "izzina.pdf")],
+        },
+        headers=HOST,
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "izzina.pdf: The selected file contains a virus. Choose another file." in html
+    assert 'href="#information-files"' in html and "Izziņa pielikumā.</textarea>" in html
+    assert 'name="kept_file"' not in html  # nothing was stored to keep
 
 
 def test_the_stored_content_is_what_was_sent(applications_api: str) -> None:

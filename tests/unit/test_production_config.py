@@ -61,6 +61,8 @@ def registry_settings(tmp_path: Path, **changes: Any) -> dict[str, Any]:
         "PAYMENT_PROVIDER_URL": "https://maksajumi.example.lv/pay",
         "PUBLIC_BASE_URL": "https://registry.example.lv",
         "TRUSTED_PROXY_HOPS": 1,
+        "ANTIVIRUS": "clamd",
+        "CLAMD_SOCKET": "/run/clamav/clamd.ctl",
         **changes,
     }
 
@@ -297,6 +299,7 @@ def production_registry(monkeypatch: pytest.MonkeyPatch) -> None:
             {"SMTP_HOST": "smtp.example.lv", "MAIL_FROM": "pazinojumi@example.lv", "SMTP_PASSWORD": "p"},
             "REGISTRY_SMTP_STARTTLS",
         ),
+        ({"ANTIVIRUS": "off"}, "REGISTRY_ANTIVIRUS=clamd"),  # tests/unit/test_antivirus.py: the other settings
     ],
 )
 @pytest.mark.usefixtures("production_registry")
@@ -346,8 +349,12 @@ def test_registry_check_environment_reads_the_environment(tmp_path: Path) -> Non
         REGISTRY_PAYMENT_SECRET=PAYMENT,
         REGISTRY_PAYMENT_PROVIDER_URL="https://maksajumi.example.lv/pay",
         REGISTRY_PUBLIC_BASE_URL="https://registry.example.lv",
+        REGISTRY_ANTIVIRUS="clamd",
+        REGISTRY_CLAMD_ADDRESS="clamav.internal:3310",
     )
     assert check_in_process("registry.config", complete).stdout.strip() == "ok"
+    unscanned = {**complete, "REGISTRY_ANTIVIRUS": "off"}
+    assert "REGISTRY_ANTIVIRUS=clamd" in check_in_process("registry.config", unscanned).stderr
     sqlite = {**complete, "REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
     assert "REGISTRY_ALLOW_SQLITE" in check_in_process("registry.config", sqlite).stderr
     allowed = {**sqlite, "REGISTRY_ALLOW_SQLITE": "true"}
