@@ -15,6 +15,9 @@ from registry.catalogue.data_request_kinds import Kind, answer_form_document, lo
 from registry.models.forms import FormVersionConflict
 from registry.models.tables import DataRequestKind
 
+# Versions are counted from 1; a larger number than a 32-bit integer holds is no version of anything.
+MAX_VERSION = 2**31 - 1
+
 
 def loaded_kind(row: DataRequestKind) -> Kind:
     """Return a stored kind version, loaded; versions never change, so each is checked and built once per process."""
@@ -53,6 +56,8 @@ def get_kind(session: Session, kind_id: str, version: int | None = None) -> Data
     """Return the given version of a kind, or its newest version when `version` is None."""
     stmt = select(DataRequestKind).where(DataRequestKind.id == kind_id)
     if version is not None:
+        if not 0 < version <= MAX_VERSION:
+            return None  # no such version, and no number the database could be asked about
         stmt = stmt.where(DataRequestKind.version == version)
     return session.scalar(stmt.order_by(DataRequestKind.version.desc()).limit(1))
 

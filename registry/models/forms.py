@@ -15,6 +15,9 @@ from forms.loader import load_definition
 from forms.model import FormDefinition as LoadedForm
 from registry.models.tables import FormDefinition, Service
 
+# Versions are counted from 1; a larger number than a 32-bit integer holds is no version of anything.
+MAX_VERSION = 2**31 - 1
+
 
 def loaded(row: FormDefinition) -> LoadedForm:
     """Return a stored form version, loaded; versions never change, so each is checked and built once per process.
@@ -70,6 +73,8 @@ def get_form(session: Session, service: Service, form: str, version: int | None 
     """Return the given version of a service's form, or its newest version when `version` is None."""
     stmt = select(FormDefinition).where(FormDefinition.service_pk == service.pk, FormDefinition.form == form)
     if version is not None:
+        if not 0 < version <= MAX_VERSION:
+            return None  # no such version, and no number the database could be asked about
         stmt = stmt.where(FormDefinition.version == version)
     return session.scalar(stmt.order_by(FormDefinition.version.desc()).limit(1))
 

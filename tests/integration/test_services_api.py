@@ -272,3 +272,15 @@ def test_every_get_path_of_the_document_is_covered_here() -> None:
         if "get" in item and "security" not in item["get"]:
             pattern = re.sub(r"\\{\w+\\}", "[a-z0-9-]+", re.escape(path))
             assert any(re.fullmatch(pattern, p) for p in GET_PATHS), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/data-request-kinds/vsaa-benefits/versions/34420852338497413120",
+        "/api/v1/services/dzivesvietas-deklaresana/forms/application/versions/34420852338497413120",
+        "/api/v1/data-request-kinds/vsaa-benefits/versions/0",
+    ],
+)
+def test_a_version_no_database_integer_holds_is_simply_not_found(registry, path: str) -> None:  # type: ignore[no-untyped-def]
+    assert requests.get(f"{registry.url}{path}", timeout=10).status_code == 404  # found by schemathesis: was a 500
