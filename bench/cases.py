@@ -65,10 +65,18 @@ def fill(database_url: str, count: int) -> None:
     """Migrate, seed, and insert a 20-step process and `count` open cases over its steps."""
     upgrade(database_url)
     engine = make_engine(database_url)
-    rng = random.Random(count)
     with Session(engine) as session:
         load_seed(session, read_seed())
         session.commit()
+    engine.dispose()
+    add_cases(database_url, count)
+
+
+def add_cases(database_url: str, count: int) -> None:
+    """Insert a 20-step process and `count` open cases over its steps into a migrated, seeded database."""
+    engine = make_engine(database_url)
+    rng = random.Random(count)
+    with Session(engine) as session:
         service = session.scalar(select(Service).where(Service.id == SERVICE))
         if service is None:
             raise SystemExit(f"the seed has no service {SERVICE}")

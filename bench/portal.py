@@ -32,6 +32,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from app.limits import LIMIT_SETTINGS
 from bench.registry import ROOT, _p95, fill, serve
 
 WORKERS = 2
@@ -278,6 +279,8 @@ def main() -> None:
                 "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
                 "REGISTRY_CACHE": "sqlite",
                 "REGISTRY_CACHE_PATH": str(tmp / "cache"),
+                # One client address sends everything: rate limits off (app/limits.py), or most answers would be 429.
+                **dict.fromkeys(LIMIT_SETTINGS, ""),
             }
             running.append(start_gunicorn("wsgi:app", portal_env, portal_port, "/healthz", tmp / "portal.log"))
             portal = f"http://127.0.0.1:{portal_port}"

@@ -117,25 +117,35 @@ def fill(database_url: str, count: int) -> None:
             for chunk in range(0, len(values), 5000):
                 session.execute(insert(table), values[chunk : chunk + 5000])
         session.commit()
-        session.execute(text("INSERT INTO service_fts(service_fts) VALUES('optimize')"))
+        if engine.dialect.name == "sqlite":
+            # PostgreSQL keeps its index in generated columns of service_search (registry/search/postgres.py).
+            session.execute(text("INSERT INTO service_fts(service_fts) VALUES('optimize')"))
         session.execute(text("ANALYZE"))
         session.commit()
     engine.dispose()
 
 
-def serve(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    """Start the registry with the production gunicorn config; stop it again if it does not come up."""
-    env = {**os.environ, "REGISTRY_DATABASE_URL": database_url, "REGISTRY_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "registry/gunicorn.conf.py", "registry.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def serve(
+    database_url: str, port: int, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the registry with the production gunicorn config; stop it again if it does not come up.
+
+    `env` adds to this process's environment (REGISTRY_WORKERS, REGISTRY_IDENTITY_SECRET, ...); `log` keeps its
+    stderr (gunicorn's log: start-up, errors), which is otherwise dropped.
+    """
+    env = {**os.environ, **(env or {}), "REGISTRY_DATABASE_URL": database_url, "REGISTRY_PORT": str(port)}
+    with open(log or os.devnull, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "registry/gunicorn.conf.py", "registry.wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     for _ in range(300):
         if process.poll() is not None:
-            raise RuntimeError(f"registry exited with {process.returncode} (is port {port} free?)")
+            tail = log.read_text(errors="replace")[-2000:] if log else f"is port {port} free?"
+            raise RuntimeError(f"registry exited with {process.returncode}: {tail}")
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
                 return process
