@@ -22,6 +22,7 @@ import requests
 from app.limits import LIMIT_SETTINGS
 from registry.config import TestConfig as RegistryTestConfig
 from tests.fixtures.applications import demo_claims, who
+from tests.fixtures.oidc_provider import callbacks, start_oidc_provider
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.redis_server import RedisProcess
 from tests.fixtures.registry_server import RegistryProcess, free_port, start_registry, stop_process, wait_until_healthy
@@ -44,9 +45,11 @@ def pg_registry(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFacto
     )
 
 
-def start_portal(tmp: Path, registry_url: str, redis_url: str) -> tuple[str, subprocess.Popen[bytes]]:
+def start_portal(
+    tmp: Path, registry_url: str, redis_url: str, port: int | None = None, **settings: str
+) -> tuple[str, subprocess.Popen[bytes]]:
     """One portal instance: gunicorn with two workers, its cache, sessions, breaker and limits in Redis."""
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "SECRET_KEY": SECRET_KEY,  # the same on every instance, as in production
@@ -55,6 +58,7 @@ def start_portal(tmp: Path, registry_url: str, redis_url: str) -> tuple[str, sub
         "REDIS_URL": redis_url,
         "PORTAL_WORKERS": "2",
         **{setting: "100000/minute" for setting in LIMIT_SETTINGS},
+        **settings,
     }
     log_path = tmp / f"portal-{port}.log"
     with log_path.open("w") as log:
@@ -188,3 +192,46 @@ def test_signing_out_on_one_instance_ends_the_session_on_both(portals: tuple[str
     for portal in (first, second):
         after = copied.get(f"{portal}/lv/my/applications", timeout=20, allow_redirects=False)
         assert after.status_code in (302, 303) and "/lv/sign-in" in after.headers["Location"]
+
+
+@pytest.fixture(scope="module")
+def oidc_portals(
+    pg_registry: RegistryProcess, redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The same two instances, signing people in with OpenID Connect (a real oidc-provider that knows both)."""
+    tmp = tmp_path_factory.mktemp("two-oidc-portals")
+    ports = (free_port(), free_port())
+    origins = [f"http://127.0.0.1:{port}" for port in ports]
+    started: list[subprocess.Popen[bytes]] = []
+    for provider in start_oidc_provider(
+        tmp, port=free_port(), redirect_uris=callbacks(*origins), jwks_file=tmp / "jwks.json"
+    ):
+        settings = {key: str(value) for key, value in provider.portal_settings().items() if key != "OIDC_TIMEOUT"}
+        try:
+            for port in ports:
+                _, process = start_portal(tmp, pg_registry.url, redis_server.url, port, **settings)
+                started.append(process)
+            yield origins[0], origins[1]
+        finally:
+            for process in started:
+                stop_process(process)
+
+
+def test_the_production_path_with_openid_connect_redis_and_postgresql(oidc_portals: tuple[str, str]) -> None:
+    """Signed in through the OpenID provider on one instance (state and nonce kept in the Redis session), the person
+    answers on the other and sends on the first: one application, listed on both."""
+    first, second = oidc_portals
+    browser = requests.Session()
+    login_page = browser.get(f"{first}/lv/sign-in?next=/lv/my/applications", timeout=20)
+    assert login_page.status_code == 200 and "/interaction/" in login_page.url, login_page.text[:300]
+    landed = browser.post(f"{login_page.url}/login", data={"account": "girts"}, timeout=20)
+    assert landed.status_code == 200 and landed.url == f"{first}/lv/my/applications", landed.url
+    assert "Ģirts Kalniņš" in page(browser, f"{second}/lv/my/applications")
+    before = page(browser, f"{second}/lv/my/applications").count("PT-")
+
+    _, receipt = apply_across(browser, first, second)
+    reference = re.search(r"PT-\d{4}-\d{6}", receipt)
+    assert reference is not None
+    for portal in (first, second):
+        listed = page(browser, f"{portal}/lv/my/applications")
+        assert listed.count(reference[0]) == 1 and listed.count("PT-") == before + 1
