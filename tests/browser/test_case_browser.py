@@ -147,6 +147,7 @@ def open_from_queue(page: Page, reference: str, *, javascript: bool, mine: bool 
     """In the work queue, show this service's cases (and only the employee's own), page on to `reference`, open it."""
     page.get_by_role("navigation", name="Jūsu konts").get_by_role("link", name="Darba rinda").click()
     expect(heading(page)).to_have_text("Darba rinda")
+    page.wait_for_load_state("load")  # htmx is set up (under load its script can run after the first paint)
     page.get_by_label("Pakalpojums").select_option(SERVICE)
     if mine:
         page.get_by_label("Tikai man piešķirtās").check()

@@ -50,6 +50,7 @@ def test_employee_filters_the_queue_opens_a_case_and_decides_it(page: Page, axe:
     page.locator("form.staff-action button").click()
     expect(page.locator("form.staff-action button")).to_have_count(1)  # now the button gives it back
     page.locator("a.back-link").click()
+    page.wait_for_load_state("load")  # htmx is set up (under load its script can run after the first paint)
 
     # The filters ask for the results block with htmx, and the address follows.
     page.locator("#mine").check()
