@@ -108,8 +108,8 @@ SEMGREP_VERSION := 1.185.0
 SEMGREP_VENV := $(VENV)/semgrep
 SEMGREP := $(SEMGREP_VENV)/bin/semgrep
 SEMGREP_FLAGS := --metrics=off --disable-version-check
-SEMGREP_TARGETS := app registry forms identity bench tests themes wsgi.py gunicorn.conf.py
-BANDIT_TARGETS := app registry forms identity wsgi.py gunicorn.conf.py
+SEMGREP_TARGETS := app registry forms identity envconfig bench tests themes wsgi.py gunicorn.conf.py
+BANDIT_TARGETS := app registry forms identity envconfig wsgi.py gunicorn.conf.py
 
 $(SEMGREP_VENV)/.installed: requirements-semgrep.lock | $(BIN)/activate
 	$(PYTHON) -m venv $(SEMGREP_VENV)

@@ -6,12 +6,8 @@ separate process before any worker starts, so a refused setting stops gunicorn w
 """
 
 import os
-import re
-import subprocess
-import sys
-from typing import Any
 
-from gunicorn.glogging import Logger
+from envconfig.gunicorn import ACCESS_LOG_FORMAT, PrivateAccessLogger, settings_check
 
 
 def _number(name: str, default: int, minimum: int = 0) -> int:
@@ -60,52 +56,14 @@ limit_request_field_size = 8190
 # Access log: no client address, no query string (searches, `next`), no referrer or user agent; the path with
 # control characters escaped and verification codes hidden (PrivateAccessLogger). "-" is stderr; empty: off.
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-") or None
-access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}i)s'
+access_log_format = ACCESS_LOG_FORMAT
 errorlog = "-"
 loglevel = os.environ.get("PORTAL_LOG_LEVEL", "info")
 proc_name = "portal"
 # A control socket would be created under ~/.gunicorn; nothing uses it.
 control_socket_disable = True
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_VERIFICATION_CODE = re.compile(r"(/verify/)[^/]+")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9]{1,64}")
-
-
-class PrivateAccessLogger(Logger):
-    """gunicorn's logger, with what an access line says about a request made safe to keep."""
-
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
-        """Escape control characters in the path (a %0A must not forge a line), hide verification codes.
-
-        A verification code works like a password to a decision's facts; the request id is kept only if it is one.
-        """
-        atoms = super().atoms(resp, req, environ, request_time)
-        path = _VERIFICATION_CODE.sub(r"\1[code]", atoms.get("U") or "")
-        atoms["U"] = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", path)
-        request_id = atoms.get("{x-request-id}i") or ""
-        atoms["{x-request-id}i"] = request_id if _REQUEST_ID.fullmatch(request_id) else "-"
-        return atoms
-
-
 logger_class = PrivateAccessLogger
 
-# Checked in a child process, so the master imports none of the portal. sys.exit(text) prints the one-line reason.
-_CHECK = """
-import sys
-try:
-    from app.config import check_environment
-    check_environment()
-except RuntimeError as exc:
-    sys.exit(str(exc))
-"""
-
-
-def on_starting(server: Any) -> None:
-    """Refuse to start with settings PORTAL_ENV=production refuses: gunicorn prints `Error: <reason>` and exits 1."""
-    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", _CHECK], capture_output=True, text=True, check=False, timeout=120
-    )
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines() or [f"the settings check failed ({result.returncode})"]
-        raise RuntimeError(lines[-1])
+# Refuse to start with settings production refuses, checked before any worker starts (envconfig/gunicorn.py).
+on_starting = settings_check("app.config")

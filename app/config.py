@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-import click
-
-if TYPE_CHECKING:
-    from flask import Flask
+from envconfig import (  # noqa: F401 - re-exported: the portal's settings are read with these
+    MIN_SECRET_LENGTH,
+    ConfigError,
+    env_int,
+    env_list,
+    is_http_url,
+    is_weak_secret,
+    trust_proxies,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
@@ -31,7 +35,6 @@ KNOWN_SECRETS = frozenset(
         "test-identity-secret-not-for-production",
     }
 )
-MIN_SECRET_LENGTH = 32
 # The environment variable behind each secret setting, for messages that tell the operator what to change.
 SECRET_VARIABLES = {
     "SECRET_KEY": "SECRET_KEY",
@@ -40,50 +43,6 @@ SECRET_VARIABLES = {
     "PAYMENT_SECRET": "REGISTRY_PAYMENT_SECRET",
     "OIDC_CLIENT_SECRET": "OIDC_CLIENT_SECRET",
 }
-
-
-class ConfigError(click.ClickException, RuntimeError):
-    """A setting the portal cannot start with; the message is one line naming the variable to fix.
-
-    A RuntimeError, so gunicorn prints `Error: <message>`; a ClickException, so `flask` commands (cron) do the same.
-    """
-
-
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    """Return the whole number in environment variable `name` (or `default`); anything else is a ConfigError."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def env_list(name: str) -> list[str]:
-    """Return the comma-separated values of environment variable `name`, blanks dropped."""
-    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
-
-
-def is_weak_secret(value: object) -> bool:
-    """Say whether a secret is missing, shorter than MIN_SECRET_LENGTH, or one written in this repository."""
-    return (
-        not isinstance(value, str)
-        or len(value) < MIN_SECRET_LENGTH
-        or value in KNOWN_SECRETS
-        or "not-for-production" in value
-    )
-
-
-def is_http_url(value: object, *, https_only: bool = False) -> bool:
-    """Say whether `value` is an absolute http(s) URL with a host."""
-    if not isinstance(value, str):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in (("https",) if https_only else ("http", "https")) and bool(parts.hostname)
 
 
 class Config:
@@ -224,20 +183,20 @@ class ProductionConfig(Config):
             raise ConfigError("PORTAL_ENV=production refuses debug (FLASK_DEBUG): the debugger runs any code sent")
         if get("TESTING"):
             raise ConfigError("PORTAL_ENV=production refuses TESTING: errors would reach visitors")
-        if is_weak_secret(get("SECRET_KEY")):
+        if is_weak_secret(get("SECRET_KEY"), KNOWN_SECRETS):
             raise ConfigError(
                 "PORTAL_ENV=production needs SECRET_KEY: at least 32 random characters, not a development value"
             )
         fallbacks = get("SECRET_KEY_FALLBACKS") or []
-        if any(is_weak_secret(old) for old in fallbacks):
+        if any(is_weak_secret(old, KNOWN_SECRETS) for old in fallbacks):
             raise ConfigError("PORTAL_ENV=production needs SECRET_KEY_FALLBACKS of 32+ random characters each")
         _check_registry_url(settings)
-        if is_weak_secret(get("IDENTITY_SECRET")):
+        if is_weak_secret(get("IDENTITY_SECRET"), KNOWN_SECRETS):
             raise ConfigError(
                 "PORTAL_ENV=production needs REGISTRY_IDENTITY_SECRET (the registry's): 32+ random characters"
             )
         # The portal takes no payments (ProductionConfig clears it); a value that is set must still be a real one.
-        if get("PAYMENT_SECRET") and is_weak_secret(get("PAYMENT_SECRET")):
+        if get("PAYMENT_SECRET") and is_weak_secret(get("PAYMENT_SECRET"), KNOWN_SECRETS):
             raise ConfigError("PORTAL_ENV=production needs REGISTRY_PAYMENT_SECRET unset or 32+ random characters")
         _refuse_shared_secrets(
             "PORTAL_ENV",
@@ -337,18 +296,3 @@ def check_environment() -> None:
     if config_class is ProductionConfig:
         settings = {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
         ProductionConfig.check({**settings, "DEBUG": get_debug_flag()})
-
-
-def trust_proxies(app: Flask) -> None:
-    """Read the client's address and scheme from TRUSTED_PROXY_HOPS proxies' X-Forwarded-For/-Proto headers.
-
-    Only as many values as there are proxies are believed, counted from the right: a client cannot forge its address
-    by sending the header itself. The Host header is never taken from X-Forwarded-Host: delivery points are chosen by
-    Host, and the load balancer must pass it on unchanged.
-    """
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
-    if hops:
-        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
-        app.wsgi_app = proxied  # type: ignore[method-assign]

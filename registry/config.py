@@ -8,13 +8,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-import click
-
-if TYPE_CHECKING:
-    from flask import Flask
+from envconfig import (  # noqa: F401 - re-exported: the registry's settings are read with these
+    MIN_SECRET_LENGTH,
+    ConfigError,
+    env_flag,
+    env_int,
+    env_seconds,
+    is_http_url,
+    is_weak_secret,
+    trust_proxies,
+)
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
@@ -24,55 +29,6 @@ DEV_PAYMENT_SECRET = "dev-payment-secret-not-for-production"  # noqa: S105 - ref
 TEST_IDENTITY_SECRET = "test-identity-secret-not-for-production"  # noqa: S105 - a fake value, for tests only
 # The portal's demonstration bank, relative to the portal's /<lang>/: development only.
 DEMO_PAYMENT_PROVIDER = "demo-bank/pay"
-MIN_SECRET_LENGTH = 32
-
-
-class ConfigError(click.ClickException, RuntimeError):
-    """A setting the registry cannot start with; the message is one line naming the variable to fix.
-
-    A RuntimeError, so gunicorn prints `Error: <message>`; a ClickException, so `flask` commands (cron) do the same.
-    """
-
-
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    """Return the whole number in environment variable `name` (or `default`); anything else is a ConfigError."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def env_seconds(name: str, default: float, *, minimum: float = 0.05) -> float:
-    """Return the number of seconds (decimals allowed) in environment variable `name`, or `default`."""
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not value >= minimum:  # also refuses nan
-        raise ConfigError(f"{name} must be at least {minimum:g} seconds, not {raw!r}")
-    return value
-
-
-def env_flag(name: str) -> bool:
-    """Return True when environment variable `name` is `true` (any case)."""
-    return os.environ.get(name, "false").strip().lower() == "true"
-
-
-def is_weak_secret(value: object) -> bool:
-    """Say whether a secret is missing, shorter than MIN_SECRET_LENGTH, or a development or test value."""
-    return not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or "not-for-production" in value
-
-
-def is_https_url(value: object) -> bool:
-    """Say whether `value` is an absolute https URL with a host."""
-    return isinstance(value, str) and urlsplit(value).scheme == "https" and bool(urlsplit(value).hostname)
 
 
 class Config:
@@ -167,12 +123,12 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "REGISTRY_ENV=production needs REGISTRY_PAYMENT_SECRET different from REGISTRY_IDENTITY_SECRET"
             )
-        if not is_https_url(get("PAYMENT_PROVIDER_URL")):
+        if not is_http_url(get("PAYMENT_PROVIDER_URL"), https_only=True):
             raise ConfigError(
                 "REGISTRY_ENV=production needs REGISTRY_PAYMENT_PROVIDER_URL: the provider's https page, "
                 "not the demonstration bank"
             )
-        if not is_https_url(get("PUBLIC_BASE_URL")):
+        if not is_http_url(get("PUBLIC_BASE_URL"), https_only=True):
             raise ConfigError(
                 "REGISTRY_ENV=production needs REGISTRY_PUBLIC_BASE_URL: the registry's public https address"
             )
@@ -231,17 +187,3 @@ def check_environment() -> None:
     if config_class is ProductionConfig:
         settings = {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
         ProductionConfig.check({**settings, "DEBUG": get_debug_flag()})
-
-
-def trust_proxies(app: Flask) -> None:
-    """Read the client's address and scheme from REGISTRY_TRUSTED_PROXY_HOPS proxies' X-Forwarded-For/-Proto.
-
-    Only as many values as there are proxies are believed, counted from the right, so a client cannot forge them;
-    the scheme matters for the JSON-LD identifiers when REGISTRY_PUBLIC_BASE_URL is not set.
-    """
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
-    if hops:
-        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
-        app.wsgi_app = proxied  # type: ignore[method-assign]
